@@ -70,7 +70,7 @@ class CronExpr:
 
     def both_days_restricted_warning(self) -> str:
         return (
-            f"cron {self.text!r} restricts both day of month and day of week: "
+            f"cron \"{self.text}\" restricts both day of month and day of week: "
             "it fires on days matching either (Debian cron rule)"
         )
 
@@ -139,7 +139,7 @@ def parse(text: str) -> CronExpr:
     dow_star = fields[4].startswith("*")
     expr = CronExpr(text.strip(), fields, values, day_or=not (dom_star or dow_star))
     if not expr.day_or and not _some_month_has_a_day(values[2], values[3]):
-        raise CronSyntaxError(f"cron {text.strip()!r} can never fire (no such day in its months)")
+        raise CronSyntaxError("can never fire (none of its days exists in its months)")
     return expr
 
 

@@ -1,0 +1,97 @@
+"""The persisted schedule: `state/schedule.json` and its small summary `state/wake`.
+
+schedule.json holds the home's last cycle and, per job, what firing depends on
+(last fire, whether an at_unix job already fired, the next due instant) plus the
+last result. The `wake` file repeats the earliest due instant together with the
+stat() identity of config.toml and schedule.json, so a `--ticks 1` run can see
+that nothing is due without parsing either file (SPEC §13).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scoot.atomic import write_atomic
+from scoot.home import RuntimeHome
+
+FORMAT = 1
+
+
+@dataclass
+class JobState:
+    trigger: str = ""  # the trigger text it was computed for; a change invalidates next_due
+    last_fire: float | None = None
+    last_result: str | None = None
+    last_session: str | None = None
+    fired: bool = False  # at_unix: fired once, never again
+    next_due: float | None = None
+
+
+@dataclass
+class ScheduleState:
+    last_cycle: float | None = None
+    jobs: dict[str, JobState] = field(default_factory=dict)
+
+    def job(self, job_id: str) -> JobState:
+        return self.jobs.setdefault(job_id, JobState())
+
+
+def load_schedule(home: RuntimeHome) -> ScheduleState:
+    """The persisted state; a missing or unreadable file starts afresh."""
+    try:
+        raw: Any = json.loads(home.schedule_json.read_bytes())
+    except (FileNotFoundError, ValueError):
+        return ScheduleState()
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        return ScheduleState()
+    jobs: dict[str, JobState] = {}
+    known = set(JobState.__dataclass_fields__)
+    for job_id, data in (raw.get("jobs") or {}).items():
+        if isinstance(data, dict):
+            jobs[job_id] = JobState(**{k: v for k, v in data.items() if k in known})
+    last = raw.get("last_cycle")
+    return ScheduleState(last_cycle=float(last) if last is not None else None, jobs=jobs)
+
+
+def save_schedule(home: RuntimeHome, state: ScheduleState, next_due: float | None) -> None:
+    """Write schedule.json, then the wake summary that vouches for it."""
+    doc = {
+        "format": FORMAT,
+        "last_cycle": state.last_cycle,
+        "jobs": {job_id: asdict(js) for job_id, js in state.jobs.items()},
+    }
+    write_atomic(home.schedule_json, json.dumps(doc, separators=(",", ":")) + "\n")
+    write_wake(home, next_due)
+
+
+def _identity(path: Path) -> str:
+    st = os.stat(path)
+    return f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def write_wake(home: RuntimeHome, next_due: float | None) -> None:
+    due = "none" if next_due is None else repr(next_due)
+    line = f"{FORMAT} {due} {_identity(home.config)} {_identity(home.schedule_json)}\n"
+    write_atomic(home.wake_file, line)
+
+
+def read_wake(home: RuntimeHome) -> float | None:
+    """The earliest due instant when the summary still vouches for both files.
+
+    Returns None when the summary is missing or stale (the config or the schedule
+    changed since it was written); `float('inf')` when no job is due ever.
+    """
+    try:
+        with open(home.wake_file) as f:
+            fmt, due, config_id, schedule_id = f.read().split()
+        if fmt != str(FORMAT):
+            return None
+        if config_id != _identity(home.config) or schedule_id != _identity(home.schedule_json):
+            return None
+    except (OSError, ValueError):
+        return None
+    return float("inf") if due == "none" else float(due)
