@@ -101,12 +101,9 @@ def build_program(arch: Arch) -> bytes:
     emit(_JEQ_K, arch.socketpair, jt="socketpair", jf=0)
     for nr, mode_arg in arch.chmods:
         emit(_JEQ_K, nr, jt=f"mode{mode_arg}", jf=0)
-    label("allow")
-    emit(_RET_K, SECCOMP_RET_ALLOW)
-    label("deny")
-    emit(_RET_K, deny)
-    label("kill")
-    emit(_RET_K, SECCOMP_RET_KILL_PROCESS)
+    emit(_RET_K, SECCOMP_RET_ALLOW)  # every syscall not named above
+    # Classic BPF only jumps forward, so the argument checks come before the shared
+    # verdicts they end in.
     label("socketpair")
     emit(_LD_W_ABS, _arg_low(0))
     emit(_JEQ_K, AF_UNIX, jt="allow", jf="deny")
@@ -114,6 +111,12 @@ def build_program(arch: Arch) -> bytes:
         label(f"mode{mode_arg}")
         emit(_LD_W_ABS, _arg_low(mode_arg))
         emit(_JSET_K, S_ISUID | S_ISGID, jt="deny", jf="allow")
+    label("allow")
+    emit(_RET_K, SECCOMP_RET_ALLOW)
+    label("deny")
+    emit(_RET_K, deny)
+    label("kill")
+    emit(_RET_K, SECCOMP_RET_KILL_PROCESS)
 
     out = []
     for pc, (code, jt, jf, k) in enumerate(prog):
