@@ -6,12 +6,14 @@ accept different extensions such as `L`, `#` and six fields). croniter computes 
 instants; it is imported only when an instant is actually needed.
 
 The day rule: when either day field starts with `*` (`*/2` included) a day must
-match both fields; when both are restricted, either may match. croniter's `day_or`
-argument expresses both cases, so it is chosen per expression.
+match both fields; when both are restricted, either may match. croniter decides
+"restricted" by the expanded values, not by the leading `*`, so Scoot never
+leaves the choice to it: every expression is computed with `day_or=False`.
 """
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -76,15 +78,44 @@ class CronExpr:
 
     def instants_after(self, after: float) -> Iterator[float]:
         """Every instant strictly after `after` (epoch seconds), in order."""
-        from croniter import croniter  # heavy: only when an instant is needed
+        streams = [_instants(expr, after) for expr in self._and_expressions()]
+        previous = None
+        for instant in heapq.merge(*streams):
+            if instant != previous:  # a day matching both fields appears in both streams
+                yield instant
+                previous = instant
 
-        start = datetime.fromtimestamp(after, UTC)
-        it: Any = croniter(self.expanded, start, day_or=self.day_or)
-        while True:
+    def _and_expressions(self) -> list[str]:
+        """Expressions whose days must match both fields, together equal to this one.
+
+        The OR rule is the union of "day of month matches" and "day of week matches".
+        croniter's own OR mode (`day_or=True`) gives up on `0 0 31 2 1` in 1.3.5,
+        so Scoot always asks croniter for AND streams and merges them itself.
+        """
+        m, h, dom, mon, dow = self.fields
+        if not self.day_or:
+            return [self.expanded]
+        exprs = [f"{m} {h} * {mon} {dow}"]
+        if _some_month_has_a_day(self.values[2], self.values[3]):
+            exprs.append(f"{m} {h} {dom} {mon} *")
+        return exprs
+
+    def next_after(self, after: float) -> float | None:
+        """The first instant strictly after `after`, or None when there is none."""
+        return next(self.instants_after(after), None)
+
+
+def _instants(expr: str, after: float) -> Iterator[float]:
+    from croniter import croniter  # heavy: only when an instant is needed
+
+    from croniter import CroniterBadDateError
+
+    it: Any = croniter(expr, datetime.fromtimestamp(after, UTC), day_or=False)
+    while True:
+        try:
             yield float(it.get_next(float))
-
-    def next_after(self, after: float) -> float:
-        return next(self.instants_after(after))
+        except CroniterBadDateError:
+            return  # croniter found no further match within its search horizon
 
 
 def _value(token: str, field: _Field) -> int:

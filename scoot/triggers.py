@@ -85,6 +85,7 @@ def upcoming(job: Job, js: JobState, last_cycle: float | None, now: float) -> It
     assert trigger.cron is not None
     if first <= now:
         yield now
-        first = trigger.cron.next_after(now)
-    yield first
+        first = now
+    else:
+        yield first
     yield from trigger.cron.instants_after(first)
