@@ -169,6 +169,7 @@ def _where(path: Path, text: str, table: str, key: str) -> str:
     return f"{path}:{pos}" if pos else str(path)
 
 
+_AT_END = " (at end of document)"
 _TOML_POS = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 
 
@@ -191,6 +192,11 @@ def parse_toml(path: Path) -> tuple[dict[str, Any], str]:
         if m:
             message = message[: m.start()]
             raise ConfigError(f"{path}:{m.group(1)}:{m.group(2)}: {message}") from None
+        if message.endswith(_AT_END):
+            line = text.count("\n") + 1
+            col = len(text.rsplit("\n", 1)[-1]) + 1
+            message = message.removesuffix(_AT_END)
+            raise ConfigError(f"{path}:{line}:{col}: {message} at end of file") from None
         raise ConfigError(f"{path}: {message}") from None
 
 

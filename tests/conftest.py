@@ -146,7 +146,7 @@ def user_systemd() -> Iterator[UserSystemd]:
     env = scoot_env(extra={"XDG_RUNTIME_DIR": str(root / "run"), "XDG_CONFIG_HOME": str(root / "config")})
     (root / "run").mkdir(mode=0o700)
     (root / "config" / "systemd" / "user").mkdir(parents=True)
-    log = open(root / "manager.log", "wb")
+    log = open(root / "manager.log", "wb")  # noqa: SIM115 - closed in the finally below
     # systemd refuses to start unless /run/systemd/system exists; make it in a private
     # mount namespace so nothing leaks onto the host.
     process = subprocess.Popen(
