@@ -113,7 +113,7 @@ class Workspace:
         try:
             command = wrapper_argv(argv, scratch=self.scratch, best_effort=best_effort,
                                    report_fd=write_end)
-            proc = subprocess.Popen([*as_user_prefix(self.uid), *launcher, *command],
+            proc = subprocess.Popen([*launcher, *as_user_prefix(self.uid), *command],
                                     env=confine_env(base_env, self.scratch),
                                     pass_fds=(write_end, *pass_fds), stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, text=True)
