@@ -248,6 +248,8 @@ class Run:
             finally:
                 if report_w >= 0:
                     os.close(report_w)  # the child holds its own copy
+            if self._interrupted:  # the scheduler began stopping while we spawned
+                self._signal_group(signal.SIGTERM)
             self.record["pid"] = self.proc.pid
             sessions.write(home, self.record)
             self.spawned.set()
@@ -480,3 +482,32 @@ def wait_in_foreground(run: Run, *, poll: float = 0.1) -> int | None:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+
+
+def fire_job(home: RuntimeHome, config: Config, job_id: str) -> Run:
+    """`schedule fire`: run one configured job now under the scheduled-job policy.
+
+    Respects the job's overlap lock (busy: exit 75) and waits for the run; a stop
+    signal meanwhile interrupts it. The schedule's own state is left alone.
+    """
+    from scoot.errors import ExitCode, ScootError
+    from scoot.modes import scheduled_mode
+
+    job = config.job(job_id)
+    if job is None:
+        bad = next((b for b in config.invalid if b.label == job_id), None)
+        if bad is not None:
+            raise ScootError(f'job "{job_id}" is invalid: {bad.reason}')
+        raise ScootError(f'no job "{job_id}" in {config.path}')
+    home.ensure_folders()
+    lock = FileLock(home.job_lock(job.id))
+    if not lock.try_acquire():
+        audit = AuditLog(home.audit_log)
+        audit.append("run_skipped", job=job.id, trigger="manual", reason="still running")
+        raise ScootError(f'job "{job.id}" is still running', ExitCode.BUSY)
+    request = job_request(home, config, job, trigger="manual", scheduled_for=None,
+                          effective_mode=scheduled_mode(job.mode))
+    run = Run(request, audit=AuditLog(home.audit_log), lock=lock)
+    run.start()
+    wait_in_foreground(run)
+    return run

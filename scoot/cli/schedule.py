@@ -5,7 +5,8 @@ import time
 import click
 
 from scoot.cli.common import Context, echo_json, example, load_config, pass_home
-from scoot.errors import ScootError
+from scoot.config import Config
+from scoot.errors import ExitCode, ScootError
 from scoot.listing import next_times, rows
 from scoot.state import load_schedule
 from scoot.timeutil import iso_utc
@@ -63,4 +64,43 @@ def next_(obj: Context, job_id: str | None, count: int) -> int:
     for jid, times in next_times(config, state, now, job_id, count):
         for t in times:
             click.echo(f"{jid}  {iso_utc(t)}")
+    return 0
+
+
+@command.command("run", epilog=example("scoot schedule run", "scoot schedule run --ticks 1"))
+@click.option("--ticks", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Cycles to run, then wait for the started runs and exit (0: forever).")
+@pass_home
+def run_(obj: Context, ticks: int) -> int:
+    """Run the schedule in the foreground (needs [schedule] enabled = true)."""
+    from scoot.cli.common import warn
+    from scoot.loop import Scheduler
+
+    config = load_config(obj.home)
+    require_enabled(config)
+    Scheduler(obj.home, config, ticks=ticks, kind="schedule", warn=warn).run()
+    return 0
+
+
+def require_enabled(config: Config) -> None:
+    """`schedule run` and `daemon run` refuse to start while autonomy is off."""
+    if not config.schedule_enabled:
+        raise ScootError(
+            f"[scoot] schedule is disabled: set [schedule] enabled = true in {config.path}",
+            ExitCode.CONFIG, bare=True,
+        )
+
+
+@command.command("fire", epilog=example("scoot schedule fire disk-check"))
+@click.argument("job_id", metavar="ID")
+@pass_home
+def fire_(obj: Context, job_id: str) -> int:
+    """Run configured job ID now (trigger manual) and wait for it to end."""
+    from scoot.runs import fire_job
+
+    config = load_config(obj.home)
+    run = fire_job(obj.home, config, job_id)
+    click.echo(f"session {run.session_id}: {run.status}")
+    if run.status == "refused":
+        raise ScootError(f"run refused: {run.record.get('reason')}", ExitCode.REFUSED)
     return 0
