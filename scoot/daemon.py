@@ -28,6 +28,7 @@ from scoot.audit import AuditLog
 from scoot.errors import ExitCode, ScootError
 from scoot.home import RuntimeHome
 from scoot.locks import Busy, SchedulerLock
+from scoot.loop import LoopObserver, Scheduler
 from scoot.notify import Notifier
 from scoot.timeutil import iso_utc, parse_iso
 
@@ -294,41 +295,42 @@ class StateRecord:
             self.write()
 
 
-class DaemonObserver:
-    """Hooks the daemon hangs on the Scheduler: sd_notify and the daemon.json record."""
+class DaemonObserver(LoopObserver):
+    """What the daemon adds to the loop: sd_notify messages and the daemon.json record."""
 
     def __init__(self, record: StateRecord, notifier: Notifier,
                  on_started: Callable[[], None]) -> None:
         self.record = record
         self.notifier = notifier
         self._on_started = on_started
+        self._scheduler: Scheduler | None = None
         self._status = ""
         self.stopping_sent = False
 
-    def _status_line(self, scheduler: Any) -> None:
-        line = str(scheduler.status_line())
-        if line != self._status:
-            # STATUS= is sent when the line changes: an idle daemon stays idle.
-            self._status = line
+    def _send_status(self, scheduler: Scheduler, *, ready: bool = False) -> None:
+        line = scheduler.status_line()
+        if ready:
+            self.notifier.ready(line)
+        elif line != self._status:
+            # STATUS= goes out when the line changes, so an idle daemon stays quiet.
             self.notifier.status(line)
+        self._status = line
 
-    def started(self, scheduler: Any) -> None:
-        self.record.update(force=True, job_count=int(scheduler.job_count),
-                           poll_ms=int(scheduler.config.poll_ms))
-        self._status = str(scheduler.status_line())
-        self.notifier.ready(self._status)
+    def started(self, scheduler: Scheduler) -> None:
+        self._scheduler = scheduler
+        self.record.update(force=True, job_count=scheduler.job_count,
+                           poll_ms=scheduler.config.poll_ms)
+        self._send_status(scheduler, ready=True)
+        # The Scheduler's handlers are in place now: let held signals through.
         self._on_started()
 
-    def cycle_done(self, scheduler: Any, now: float) -> None:
-        ticks = int(scheduler.ticks_done)
+    def cycle_done(self, scheduler: Scheduler, now: float) -> None:
         last = scheduler.last_tick_at
-        fields: dict[str, Any] = {
-            "ticks": ticks,
-            "last_tick_at": iso_utc(last if last is not None else now),
-        }
-        # The first tick is worth recording at once; later ones at most once a second.
-        self.record.update(force=ticks <= 1, **fields)
-        self._status_line(scheduler)
+        ticks = scheduler.ticks_done
+        # The first tick is recorded at once; later ones at most once a second.
+        self.record.update(force=ticks <= 1, ticks=ticks,
+                           last_tick_at=iso_utc(last if last is not None else now))
+        self._send_status(scheduler)
 
     def sleep_bound(self) -> float | None:
         return self.notifier.sleep_bound
@@ -339,15 +341,19 @@ class DaemonObserver:
     def reloading(self) -> None:
         self.notifier.reloading()
 
-    def reloaded(self, scheduler: Any, ok: bool, reason: str | None = None) -> None:
-        self.record.update(force=True, job_count=int(scheduler.job_count),
-                           poll_ms=int(scheduler.config.poll_ms))
-        self._status = str(scheduler.status_line())
-        self.notifier.ready(self._status)
+    def reloaded(self, ok: bool, reason: str | None) -> None:
+        scheduler = self._scheduler
+        if scheduler is None:  # a reload before `started`: nothing announced yet
+            return
+        self.record.update(force=True, job_count=scheduler.job_count,
+                           poll_ms=scheduler.config.poll_ms)
+        # READY=1 ends the reload for systemd whether or not the new config was taken.
+        self._send_status(scheduler, ready=True)
 
     def stopping(self, reason: str) -> None:
-        self.stopping_sent = True
-        self.notifier.stopping()
+        if not self.stopping_sent:
+            self.stopping_sent = True
+            self.notifier.stopping()
 
 
 @contextmanager
@@ -433,6 +439,11 @@ def run(
             notifier.close()
 
 
+def _warn(err: TextIO, line: str) -> None:
+    err.write(f"[scoot] warning: {line}\n")
+    err.flush()
+
+
 def _recover(home: RuntimeHome, err: TextIO, audit: AuditLog) -> None:
     """We hold the lock, so no daemon of this home is alive: a `running` record is a crash."""
     try:
@@ -466,8 +477,6 @@ def _run_locked(
     started_at: str,
     release_signals: Callable[[], None],
 ) -> int:
-    from scoot.loop import Scheduler
-
     _recover(home, err, audit)
     record = StateRecord(home, pid=pid, started_at=started_at, job_count=len(config.jobs),
                          poll_ms=config.poll_ms)
@@ -480,7 +489,7 @@ def _run_locked(
                      poll_ms=config.poll_ms, version=__version__, home=str(home.root),
                      notify=notifier.enabled, watchdog_interval=notifier.watchdog_interval)
         scheduler = Scheduler(home, config, ticks=ticks, kind=LOCK_KIND, observer=observer,
-                              lock=lock)
+                              lock=lock, warn=lambda line: _warn(err, line))
         try:
             reason = scheduler.run()
         finally:
