@@ -390,10 +390,14 @@ def refusal(holder: dict[str, Any], state: dict[str, Any] | None) -> str:
             f"(pid={src.get('pid')} started_at={src.get('started_at')}).\n"
             "Run `scoot daemon stop` first."
         )
-    who = f"a `scoot schedule run` loop (kind {kind})" if kind else "another scheduler"
+    if kind == "schedule":
+        who = "a `scoot schedule run` loop"
+    else:
+        who = f"another scheduler (kind {kind})" if kind else "another scheduler"
     return (
-        f"[scoot] refusing to start: {who} holds this home "
-        f"(pid={holder.get('pid')} started_at={holder.get('started_at')}); stop it first."
+        f"[scoot] refusing to start: {who} "
+        f"(pid={holder.get('pid')} started_at={holder.get('started_at')}) holds this home; "
+        "stop it first."
     )
 
 
