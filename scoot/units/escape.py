@@ -6,8 +6,9 @@ different subset, which is why one generic "quote" function is wrong somewhere:
 1. specifiers (`%h`, `%i`, …) are expanded in almost every setting: `%` must be `%%`;
 2. `Exec*=` and `Environment=` split the value into words, honouring double quotes and
    C escapes (`\\\\`, `\\"`, `\\t`, `\\x01`);
-3. `Exec*=` alone expands `$VAR` and `${VAR}` when the command runs: `$` must be `$$`
-   there, while in `Environment=` a `$$` would stay two dollars.
+3. `Exec*=` alone expands `$VAR` and `${VAR}` in its arguments when the command
+   runs: `$` must be `$$` there, while in `Environment=` (and in the program path)
+   a `$$` would stay two dollars.
 
 A line that ends in `\\` continues on the next line, and a value cannot span lines, so
 line breaks are refused rather than escaped. See systemd.syntax(7), systemd.service(5).
@@ -75,12 +76,33 @@ def exec_arg(value: str) -> str:
     return _quoted_word(value).replace("$", "$$")
 
 
+_UNSAFE_PROGRAM = re.compile(r"[\x00-\x1f\x7f\"'\\]")
+
+
+def exec_program(path: str) -> str:
+    """The program of an `Exec*=` line: an absolute path, quoted, `%` doubled.
+
+    Unlike the arguments, systemd takes the program path as is after unquoting: it
+    expands no `$` there (a `$$` would stay two dollars and name another file), and it
+    refuses a path holding quotes, backslashes or control characters outright
+    ("Executable name contains special characters"), however they are escaped.
+    """
+    check_value(path, "path of the program")
+    if not path.startswith("/"):
+        raise ScootError(f"the program {path!r} must be an absolute path")
+    bad = _UNSAFE_PROGRAM.search(path)
+    if bad:
+        raise ScootError(
+            f"systemd cannot run a program whose path contains {bad.group()!r}: {path!r} "
+            "(install scoot elsewhere, or point a symlink at it)"
+        )
+    return _quoted_word(path)
+
+
 def exec_line(argv: Iterable[str]) -> str:
-    """A whole `Exec*=` value: every argument quoted, the first an absolute path."""
-    args = list(argv)
-    if not args or not args[0].startswith("/"):
-        raise ScootError(f"the command {args!r} must start with an absolute path")
-    return " ".join(exec_arg(a) for a in args)
+    """A whole `Exec*=` value: the program, then every argument quoted."""
+    program, *args = list(argv) or [""]
+    return " ".join([exec_program(program), *(exec_arg(a) for a in args)])
 
 
 def check_env_name(name: str) -> str:

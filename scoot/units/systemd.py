@@ -110,7 +110,11 @@ def render(target: Target, config: Config) -> list[UnitFile]:
         lstrip_blocks=True,
     )
     specifiers = target.template
-    home_text = specifier_text(target.home, "home", specifiers=specifiers)
+
+    def description(what: str) -> str:
+        # The home sits inside parentheses: a home ending in `\` must not end the line.
+        return specifier_text(f"{what} ({target.home})", "home", specifiers=specifiers)
+
     common = {
         "system": target.scope == "system",
         "environment": environment_assignment("SCOOT_HOME", target.home, specifiers=specifiers),
@@ -122,7 +126,7 @@ def render(target: Target, config: Config) -> list[UnitFile]:
     if target.kind == "daemon":
         text = env.get_template("daemon.service").render(
             common,
-            description=f"Scoot daemon ({home_text})",
+            description=description("Scoot daemon"),
             exec_start=exec_line([target.scoot, "daemon", "run"]),
             watchdog_sec=config.watchdog_sec,
             wanted_by=WANTED_BY[target.scope],
@@ -130,12 +134,12 @@ def render(target: Target, config: Config) -> list[UnitFile]:
         return [UnitFile(names[0], text)]
     service = env.get_template("tick.service").render(
         common,
-        description=f"Scoot tick ({home_text})",
+        description=description("Scoot tick"),
         exec_start=exec_line([target.scoot, "schedule", "run", "--ticks", "1"]),
         timer=names[1],
     )
     timer = env.get_template("tick.timer").render(
-        description=f"Scoot tick timer ({home_text})",
+        description=description("Scoot tick timer"),
         period=period(config, target.every),
     )
     return [UnitFile(names[0], service), UnitFile(names[1], timer)]
