@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -487,6 +488,7 @@ def _run_locked(
     observer = DaemonObserver(record, notifier, release_signals)
     write_atomic(home.daemon_pid, f"{pid}\n")
     reason = "error: unknown"
+    trace: str | None = None
     try:
         record.write()
         audit.append("daemon_start", started_at=started_at, job_count=len(config.jobs),
@@ -504,15 +506,22 @@ def _run_locked(
     except ScootError as e:
         reason = f"error: {e.message}"
         raise
-    except BaseException as e:
+    except Exception as e:
+        # One line for the operator (and exit 1, so Restart=on-failure applies); the
+        # traceback goes into the daemon_stop audit event for whoever debugs it.
         reason = f"error: {type(e).__name__}: {e}"
+        trace = traceback.format_exc()
+        raise ScootError(f"daemon stopped on an {reason}") from e
+    except BaseException as e:
+        reason = f"error: {type(e).__name__}"
         raise
     finally:
         if not observer.stopping_sent:
             notifier.stopping()
         record.update(force=True, status="stopped", stopped_at=iso_utc(time.time()),
                       stop_reason=reason)
+        extra = {} if trace is None else {"traceback": trace}
         audit.append("daemon_stop", reason=reason, started_at=started_at,
-                     ticks=record.doc["ticks"])
+                     ticks=record.doc["ticks"], **extra)
         # Last: while the pid file exists, `stop` may still signal us.
         _remove_pid_file(home)

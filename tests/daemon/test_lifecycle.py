@@ -326,3 +326,25 @@ def test_jobs_never_see_the_notify_variables(
     text = out.read_text()
     assert "SCOOT_JOB_ID=env" in text
     assert "NOTIFY_SOCKET" not in text and "WATCHDOG_USEC" not in text
+
+
+def test_an_error_in_the_loop_is_recorded_as_the_stop_reason(
+    scoot: Scoot, home: RuntimeHome
+) -> None:
+    scoot.write_config(EVERY_JOB)
+    home.schedule_json.mkdir()  # the loop cannot read its persisted schedule
+    r = scoot("daemon", "run", "--ticks", "1")
+    assert r.returncode == 1
+    assert r.stderr.startswith("scoot: daemon stopped on an error: IsADirectoryError: ")
+    assert len(r.stderr.splitlines()) == 1 and "Traceback" not in r.stderr
+    doc = state(home)
+    assert doc["status"] == "stopped"
+    assert doc["stop_reason"].startswith("error: IsADirectoryError: ")
+    assert not home.daemon_pid.exists()
+    (stopped,) = events(home, "daemon_stop")
+    assert stopped["reason"] == doc["stop_reason"]
+    assert "Traceback" in stopped["traceback"]
+    # A clean (if failed) stop: the next start has nothing to recover.
+    home.schedule_json.rmdir()
+    r = scoot("daemon", "run", "--ticks", "1")
+    assert r.returncode == 0 and "did not stop cleanly" not in r.stderr
