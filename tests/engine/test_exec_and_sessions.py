@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from conftest import Scoot, scoot_env
+
 from engine.helpers import all_sessions, events, job
 
 

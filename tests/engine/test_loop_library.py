@@ -110,7 +110,7 @@ def test_missed_cron_instants_coalesce_into_one_run(tmp_path: Path) -> None:
 
 def test_clock_going_backwards_never_refires(tmp_path: Path) -> None:
     home = make_home(tmp_path, job("c", 'cron = "* * * * *"') + job("e", "every_sec = 60"))
-    sched, rec = scheduler(home, T0 + 1)
+    sched, _rec = scheduler(home, T0 + 1)
     assert sorted(sched.cycle(T0 + 1)) == ["e"]
     assert sorted(sched.cycle(T0 + 61)) == ["c", "e"]
     # The clock steps back two minutes, then comes forward again.

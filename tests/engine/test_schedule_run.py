@@ -9,9 +9,10 @@ import subprocess
 import time
 from pathlib import Path
 
-from scoot.sessions import KEYS, pid_alive
 from conftest import SCOOT, Scoot, need, scoot_env, wait_for
+
 from engine.helpers import all_sessions, events, job
+from scoot.sessions import KEYS, pid_alive
 
 
 def test_a_disabled_schedule_refuses_with_the_exact_line(scoot: Scoot) -> None:
@@ -53,7 +54,7 @@ def test_a_tick_runs_the_due_job_and_records_a_full_session(scoot: Scoot) -> Non
     assert start["session"] == s["id"] and start["unrestricted"] is True
     [end] = events(scoot.home, "run_end")
     assert end["status"] == "failed" and end["exit_code"] == 4
-    assert [e["event"] for e in events(scoot.home)][0] == "schedule_start"
+    assert next(e["event"] for e in events(scoot.home)) == "schedule_start"
     assert events(scoot.home, "schedule_stop")[0]["reason"] == "ticks"
 
 
@@ -164,7 +165,6 @@ def test_orphaned_running_sessions_are_marked_interrupted(scoot: Scoot) -> None:
     (folder / "session.json").write_text(json.dumps({
         "id": folder.name, "job": "a", "status": "running", "scheduler_pid": dead.pid,
         "started_at": "2030-01-01T00:00:00.000Z"}))
-    scoot.write_config(job("a", "true", "at_unix = 0") + "\n")
     scoot.write_config("")
     assert scoot("schedule", "run", "--ticks", "1").returncode == 0
     record = json.loads((folder / "session.json").read_text())
