@@ -67,7 +67,7 @@ def test_timer_plist(poll_ms: int, every: int | None, interval: int) -> None:
     assert plist["StandardErrorPath"] == "/Users/al/web/logs/tick.stderr.log"
 
 
-@pytest.mark.parametrize("folder", NASTY_FOLDERS + ["<x> & </string>", "]]>"])
+@pytest.mark.parametrize("folder", [*NASTY_FOLDERS, "<x> & </string>", "]]>"])
 def test_nasty_homes_survive_plistlib_and_plistutil(folder: str, tmp_path: Path) -> None:
     home = f"/Users/al/{folder}"
     scoot = f"/opt/{folder}/scoot"
