@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 from daemon_helpers import EVERY_JOB, events, state, wait_for
 
+from scoot import sessions
 from scoot.home import RuntimeHome
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.slow
 
 UNIT = "scoot-t.service"
+LONG_JOB = ('[[schedule.jobs]]\nid = "long"\ngoal = "sleep 300"\nevery_sec = 3600\n'
+            'mode = "unrestricted"\n')
 SECOND_JOB = '[[schedule.jobs]]\nid = "second"\ngoal = "true"\nevery_sec = 7200\n'
 
 
@@ -77,9 +80,11 @@ def test_watchdog_keeps_a_healthy_daemon_and_restarts_a_frozen_one(
     scoot: Scoot, home: RuntimeHome, user_systemd: UserSystemd
 ) -> None:
     sd = user_systemd
-    install_unit(scoot, sd, watchdog_sec=2)
+    install_unit(scoot, sd, watchdog_sec=2, body=LONG_JOB)
     sd.systemctl("start", UNIT)
     first = main_pid(sd)
+    (session,) = wait_for(lambda: sessions.list_sessions(home))
+    run_pid = wait_for(lambda: sessions.read(home, session["id"])["pid"])
     # A healthy loop pings on time: well past WatchdogSec it is still the same process.
     # (A real wait: the property under test is that nothing happens for a while.)
     time.sleep(3.5)
@@ -102,6 +107,11 @@ def test_watchdog_keeps_a_healthy_daemon_and_restarts_a_frozen_one(
     # The new daemon found the frozen one's record and recovered from it.
     (recovered,) = wait_for(lambda: events(home, "daemon_recovered"))
     assert recovered["previous_pid"] == first and recovered["pid"] == second
+    # The frozen daemon's run was in its cgroup: systemd ended it with the daemon, and
+    # the new daemon closed its session.
+    assert recovered["interrupted"] == [session["id"]]
+    assert sessions.read(home, session["id"])["status"] == "interrupted"
+    assert not sessions.pid_alive(run_pid)
     doc = state(home)
     assert (doc["status"], doc["pid"]) == ("running", second)
     sd.systemctl("stop", UNIT)
