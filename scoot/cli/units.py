@@ -34,15 +34,16 @@ def command() -> None:
 
 
 def _common_options(f: click.decorators.FC) -> click.decorators.FC:
+    # Applied innermost first: --help lists them as SPEC §10 orders them.
+    f = click.option("--output", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+                     help="Write the files into DIR instead of printing them.")(f)
+    f = click.option("--every", type=click.IntRange(min=1), metavar="SEC",
+                     help="Timer period in seconds (default: poll_ms rounded up).")(f)
+    f = click.option("--name", metavar="NAME",
+                     help="Base name of the units (default: scoot, or scoot-<home folder>).")(f)
     f = click.option("--kind", type=click.Choice(KINDS), default="daemon", show_default=True,
                      help="daemon: `scoot daemon run` supervised; timer: `schedule run "
                           "--ticks 1` every few seconds.")(f)
-    f = click.option("--name", metavar="NAME",
-                     help="Base name of the units (default: scoot, or scoot-<home folder>).")(f)
-    f = click.option("--every", type=click.IntRange(min=1), metavar="SEC",
-                     help="Timer period in seconds (default: poll_ms rounded up).")(f)
-    f = click.option("--output", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
-                     help="Write the files into DIR instead of printing them.")(f)
     return f
 
 

@@ -243,3 +243,13 @@ def test_verify_catches_what_it_should(tmp_path: Path) -> None:
     warn.write_text(f"[Service]\nExecStart={SCOOT} daemon run\nBogusKey=1\n")
     with pytest.raises(AssertionError, match="BogusKey"):
         verify([warn], user=True)
+
+
+def test_docs_examples_match_the_code() -> None:
+    from units_helpers import REPO
+
+    doc = (REPO / "docs" / "UNITS.md").read_text(encoding="utf-8")
+    assert default_name(Path("/srv/my home")) == "scoot-my_home-0c07c2"
+    assert "`scoot-my_home-0c07c2` and `scoot-my_home`" in doc
+    assert default_name(Path("/srv/scoot/web")) == "scoot-web"
+    assert "scoot units systemd --user --kind timer --install --enable" in doc
