@@ -64,6 +64,9 @@ def drift(root: Path) -> list[str]:
 
 def main(argv: list[str]) -> int:
     root = Path(__file__).resolve().parents[2]
+    if not (root / "pyproject.toml").is_file():
+        print(f"not a Scoot checkout: {root} (run this from the repository)", file=sys.stderr)
+        return 1
     if argv == ["--check"]:
         changed = drift(root)
         for rel in changed:
