@@ -1,16 +1,58 @@
-"""The nothing-due `--ticks 1` path, answered with the stdlib alone.
+"""The wake summary and the nothing-due `--ticks 1` path, with the stdlib alone.
 
 An external timer wakes `scoot schedule run --ticks 1` every poll; most wake-ups
-find nothing due. When `state/wake` still vouches for config.toml and
-schedule.json (same inode, size and mtime) and its earliest due instant lies in
-the future, and no other scheduler holds the home, there is nothing to do: the
-full path would find the same. Anything else falls through to it.
+find nothing due. Each save of schedule.json also writes `state/wake`: the
+earliest due instant and the stat() identity (inode, size, mtime) of config.toml
+and schedule.json. While that identity still holds, the instant lies in the
+future and no other scheduler holds the home, the full path would find nothing
+to do either, so it is answered here without click, TOML or croniter. Anything
+else falls through to the full path.
+
+Only `os`, `time` and `fcntl` are imported: pathlib, dataclasses and json would
+each cost more than the rest of this path.
 """
 
 from __future__ import annotations
 
 import os
 import time
+
+from scoot import paths
+
+FORMAT = "1"
+
+
+def identity(path: str) -> str:
+    st = os.stat(path)
+    return f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def wake_line(root: str, next_due: float | None) -> str:
+    """The summary vouching for the current config.toml and schedule.json."""
+    due = "none" if next_due is None else repr(next_due)
+    config = identity(os.path.join(root, paths.CONFIG))
+    schedule = identity(os.path.join(root, paths.SCHEDULE_JSON))
+    return f"{FORMAT} {due} {config} {schedule}\n"
+
+
+def read_wake(root: str) -> float | None:
+    """The earliest due instant while the summary still vouches for both files.
+
+    None when the summary is missing or stale (the config or the schedule changed
+    since it was written); `inf` when no job is ever due.
+    """
+    try:
+        with open(os.path.join(root, paths.WAKE)) as f:
+            fmt, due, config_id, schedule_id = f.read().split()
+        if fmt != FORMAT:
+            return None
+        if config_id != identity(os.path.join(root, paths.CONFIG)):
+            return None
+        if schedule_id != identity(os.path.join(root, paths.SCHEDULE_JSON)):
+            return None
+    except (OSError, ValueError):
+        return None
+    return float("inf") if due == "none" else float(due)
 
 
 def _home_and_rest(args: list[str]) -> tuple[str | None, list[str]]:
@@ -26,15 +68,8 @@ def try_fast_tick(args: list[str]) -> int | None:
     option, rest = _home_and_rest(args)
     if rest not in (["schedule", "run", "--ticks", "1"], ["schedule", "run", "--ticks=1"]):
         return None
-    if not option:
-        option = os.environ.get("SCOOT_HOME")
-    from pathlib import Path
-
-    from scoot.home import resolve_home
-    from scoot.state import read_wake
-
-    home = resolve_home(option or None)
-    due = read_wake(home)
+    root = paths.resolve_root(option or None)
+    due = read_wake(root)
     if due is None or due <= time.time():
         return None
     import fcntl
@@ -42,7 +77,7 @@ def try_fast_tick(args: list[str]) -> int | None:
     # Only the holder of the scheduler lock may tick; a busy home is reported by the
     # full path. Nothing is held past this check, so it cannot block another start.
     try:
-        fd = os.open(Path(home.scheduler_lock), os.O_RDWR | os.O_CLOEXEC)
+        fd = os.open(os.path.join(root, paths.SCHEDULER_LOCK), os.O_RDWR | os.O_CLOEXEC)
     except OSError:
         return None
     try:

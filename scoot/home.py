@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from scoot import paths
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -17,7 +18,7 @@ class RuntimeHome:
 
     @property
     def config(self) -> Path:
-        return self.root / "config.toml"
+        return self.root / paths.CONFIG
 
     @property
     def logs(self) -> Path:
@@ -41,17 +42,17 @@ class RuntimeHome:
 
     @property
     def schedule_json(self) -> Path:
-        return self.state / "schedule.json"
+        return self.root / paths.SCHEDULE_JSON
 
     @property
     def wake_file(self) -> Path:
         """Small summary of schedule.json read by the nothing-due `--ticks 1` path."""
-        return self.state / "wake"
+        return self.root / paths.WAKE
 
     @property
     def scheduler_lock(self) -> Path:
         """flock held by the one scheduler (loop or daemon) of this home."""
-        return self.state / "scheduler.lock"
+        return self.root / paths.SCHEDULER_LOCK
 
     @property
     def job_locks(self) -> Path:
@@ -86,6 +87,4 @@ class RuntimeHome:
 
 def resolve_home(option: str | None, environ: Mapping[str, str] | None = None) -> RuntimeHome:
     """`--scoot-home` wins over `SCOOT_HOME`, which wins over `~/.scoot`."""
-    env = os.environ if environ is None else environ
-    raw = option or env.get("SCOOT_HOME") or "~/.scoot"
-    return RuntimeHome(Path(os.path.abspath(os.path.expanduser(raw))))
+    return RuntimeHome(Path(paths.resolve_root(option, environ)))

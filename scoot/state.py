@@ -10,12 +10,12 @@ that nothing is due without parsing either file (SPEC §13).
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
+from scoot import fasttick
 from scoot.atomic import write_atomic
+from scoot.fasttick import wake_line
 from scoot.home import RuntimeHome
 
 FORMAT = 1
@@ -68,30 +68,10 @@ def save_schedule(home: RuntimeHome, state: ScheduleState, next_due: float | Non
     write_wake(home, next_due)
 
 
-def _identity(path: Path) -> str:
-    st = os.stat(path)
-    return f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
-
-
 def write_wake(home: RuntimeHome, next_due: float | None) -> None:
-    due = "none" if next_due is None else repr(next_due)
-    line = f"{FORMAT} {due} {_identity(home.config)} {_identity(home.schedule_json)}\n"
-    write_atomic(home.wake_file, line)
+    write_atomic(home.wake_file, wake_line(str(home.root), next_due))
 
 
 def read_wake(home: RuntimeHome) -> float | None:
-    """The earliest due instant when the summary still vouches for both files.
-
-    Returns None when the summary is missing or stale (the config or the schedule
-    changed since it was written); `float('inf')` when no job is due ever.
-    """
-    try:
-        with open(home.wake_file) as f:
-            fmt, due, config_id, schedule_id = f.read().split()
-        if fmt != str(FORMAT):
-            return None
-        if config_id != _identity(home.config) or schedule_id != _identity(home.schedule_json):
-            return None
-    except (OSError, ValueError):
-        return None
-    return float("inf") if due == "none" else float(due)
+    """See scoot.fasttick.read_wake."""
+    return fasttick.read_wake(str(home.root))
