@@ -106,9 +106,10 @@ class CronExpr:
 
 
 def _instants(expr: str, after: float) -> Iterator[float]:
-    from croniter import croniter  # heavy: only when an instant is needed
-
-    from croniter import CroniterBadDateError
+    from croniter import (
+        CroniterBadDateError,
+        croniter,  # heavy: only when an instant is needed
+    )
 
     it: Any = croniter(expr, datetime.fromtimestamp(after, UTC), day_or=False)
     while True:
