@@ -305,17 +305,16 @@ class DaemonObserver(LoopObserver):
         self.notifier = notifier
         self._on_started = on_started
         self._scheduler: Scheduler | None = None
-        self._status = ""
         self.stopping_sent = False
 
     def _send_status(self, scheduler: Scheduler, *, ready: bool = False) -> None:
         line = scheduler.status_line()
         if ready:
             self.notifier.ready(line)
-        elif line != self._status:
-            # STATUS= goes out when the line changes, so an idle daemon stays quiet.
+        else:
+            # Every cycle, as SPEC §10 says: one datagram costs next to nothing, and
+            # systemd then always shows the loop's latest view.
             self.notifier.status(line)
-        self._status = line
 
     def started(self, scheduler: Scheduler) -> None:
         self._scheduler = scheduler

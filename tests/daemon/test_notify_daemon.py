@@ -102,6 +102,10 @@ def test_ready_once_the_lock_is_held_then_status_and_stopping(
     assert (doc["status"], doc["pid"]) == ("running", p.pid)
     assert home.daemon_pid.exists()
 
+    # One STATUS= line per cycle (poll_ms is 200 here).
+    listener.until(lambda seen: sum(m.startswith("STATUS=1 job; next beat ") for _, m in seen) >= 3,
+                   timeout=5)
+
     p.send_signal(signal.SIGHUP)
     listener.until(lambda seen: sum("READY=1" in m for _, m in seen) >= 2)
     reload_msgs = [m for _, m in listener.seen[1:]]
