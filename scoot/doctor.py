@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -150,3 +151,63 @@ def diagnose(
     if units is not None and config is not None:
         checks += units(home, config)
     return checks
+
+
+_EXEC_PROGRAM = re.compile(r'^ExecStart="((?:[^"\\]|\\.)*)"', re.MULTILINE)
+_PERIOD = re.compile(r"^OnUnitActiveSec=(\d+)s$", re.MULTILINE)
+
+
+def installed_unit_checks(
+    home: RuntimeHome, config: Config, environ: Mapping[str, str] | None = None
+) -> list[Check]:
+    """Compare the systemd units installed for this home with what its config renders.
+
+    The scoot path and a timer's period are taken from the installed files (they
+    come from the install command, not from the config), everything else must match.
+    """
+    from scoot.units import systemd
+    from scoot.units.names import default_name
+
+    env = os.environ if environ is None else environ
+    name = default_name(home.root)
+    checks: list[Check] = []
+    for scope in systemd.SCOPES:
+        folder = systemd.install_dir(scope, env)
+        for kind in systemd.KINDS:
+            probe = systemd.Target(scoot="", home=str(home.root), name=name, scope=scope, kind=kind)
+            files = {n: folder / n for n in systemd.file_names(probe)}
+            present = {n: p.read_text() for n, p in files.items() if p.is_file()}
+            if not present:
+                continue
+            text = "\n".join(present.values())
+            program = _EXEC_PROGRAM.search(text)
+            period = _PERIOD.search(text)
+            target = systemd.Target(
+                scoot=program.group(1).replace("%%", "%") if program else "",
+                home=str(home.root),
+                name=name,
+                scope=scope,
+                kind=kind,
+                every=int(period.group(1)) if period else None,
+            )
+            try:
+                wanted = {f.name: f.text for f in systemd.render(target, config)}
+            except ScootError as e:
+                checks.append(Check(WARN, "units", f"{scope} {kind} units: {e.message}"))
+                continue
+            stale = sorted(n for n in files if present.get(n) != wanted.get(n))
+            flag = "--system" if scope == "system" else "--user"
+            if stale:
+                checks.append(
+                    Check(
+                        WARN,
+                        "units",
+                        f"{', '.join(str(folder / n) for n in stale)} differ from the config "
+                        f"(regenerate: scoot units systemd {flag} --kind {kind} --install)",
+                    )
+                )
+            else:
+                checks.append(
+                    Check(OK, "units", f"{scope} {kind} units in {folder} match the config")
+                )
+    return checks or [Check(INFO, "units", "no systemd units installed for this home")]

@@ -3,7 +3,7 @@ from __future__ import annotations
 import click
 
 from scoot.cli.common import Context, echo_json, example, pass_home
-from scoot.doctor import FAIL, diagnose
+from scoot.doctor import FAIL, diagnose, installed_unit_checks
 
 
 @click.command(
@@ -19,7 +19,7 @@ def command(obj: Context, as_json: bool) -> int:
     """
     from scoot.sandbox.probe import probe
 
-    checks = diagnose(obj.home, probe=probe)
+    checks = diagnose(obj.home, probe=probe, units=installed_unit_checks)
     if as_json:
         echo_json(
             {

@@ -61,3 +61,17 @@ def test_macos_facts() -> None:
     checks = sandbox_checks({"seatbelt": True, "layers": ["seatbelt"], "missing": [],
                              "readonly_enforceable": True}, "required")
     assert [(c.status, c.topic) for c in checks] == [(OK, "seatbelt"), (OK, "readonly runs")]
+
+
+def test_installed_units_are_compared_with_the_config(scoot: Scoot, tmp_path) -> None:
+    scoot.env["XDG_CONFIG_HOME"] = str(tmp_path / "cfg")
+    unit_dir = tmp_path / "cfg" / "systemd" / "user"
+    assert "info  units: no systemd units installed for this home" in scoot("doctor").stdout
+    r = scoot("units", "systemd", "--user", "--kind", "daemon", "--output", str(unit_dir))
+    assert r.returncode == 0, r.stderr
+    assert f"ok    units: user daemon units in {unit_dir} match the config" in scoot("doctor").stdout
+    text = scoot.home.config.read_text().replace("watchdog_sec = 30", "watchdog_sec = 5")
+    scoot.home.config.write_text(text)
+    (unit,) = unit_dir.iterdir()
+    assert (f"warn  units: {unit} differ from the config "
+            "(regenerate: scoot units systemd --user --kind daemon --install)") in scoot("doctor").stdout
