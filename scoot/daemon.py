@@ -197,13 +197,12 @@ def stop(
     ins = inspect(home)
     pid = ins.pid
     why = _not_signalling_because(ins)
-    if why is not None:
+    if why is not None or pid is None:
         say(f"no daemon is running ({why})")
         if ins.pid_file is not None:
             _remove_pid_file(home, only=ins.pid_file)
             say(f"removed stale pid file {home.daemon_pid} (pid {ins.pid_file})")
         return ExitCode.OK
-    assert pid is not None  # _not_signalling_because checked it
     started_at = (ins.state or {}).get("started_at")
     # Last check right before the kill: the process could have ended meanwhile.
     if not is_daemon_process(pid, started_at):
