@@ -75,6 +75,9 @@ def deb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = Path(r.stdout.strip().splitlines()[-1])
     assert path == out / f"scoot_{VERSION}_all.deb"
     assert path.is_file()
+    # Built in a scratch copy: the checkout gets no debian/ folder and no build output.
+    assert not (REPO / "debian").exists()
+    assert not list(REPO.parent.glob("scoot_*"))
     return path
 
 
