@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from conftest import UserSystemd
+from scoottest import UserSystemd
 
 
 def test_user_manager_runs_a_oneshot_unit(user_systemd: UserSystemd, tmp_path) -> None:

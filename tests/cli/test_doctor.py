@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import Scoot
+from scoottest import Scoot
 
 from scoot.doctor import FAIL, OK, WARN, sandbox_checks
 

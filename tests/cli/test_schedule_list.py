@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from conftest import Scoot
+from scoottest import Scoot
 
 JOBS = """
 [[schedule.jobs]]

@@ -6,7 +6,7 @@ import stat
 import subprocess
 from pathlib import Path
 
-from conftest import SCOOT, Scoot, scoot_env
+from scoottest import SCOOT, Scoot, scoot_env
 
 from scoot.home import RuntimeHome
 

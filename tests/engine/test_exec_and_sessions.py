@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import Scoot, scoot_env
+from scoottest import Scoot, scoot_env
 
 from engine.helpers import all_sessions, events, job
 

@@ -9,7 +9,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import SCOOT, Scoot, scoot_env
+from scoottest import SCOOT, Scoot, scoot_env
 
 from scoot.modes import PROMPT
 

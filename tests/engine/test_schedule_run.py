@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from conftest import SCOOT, Scoot, need, scoot_env, wait_for
+from scoottest import SCOOT, Scoot, need, scoot_env, wait_for
 
 from engine.helpers import all_sessions, events, job
 from scoot.sessions import KEYS, pid_alive

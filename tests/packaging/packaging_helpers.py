@@ -12,7 +12,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from conftest import need
+from scoottest import need
 
 REPO = Path(__file__).resolve().parents[2]
 REQUIRE = "SCOOT_REQUIRE_PACKAGING"

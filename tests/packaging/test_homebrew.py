@@ -12,8 +12,8 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-from conftest import need
 from packaging_helpers import REPO, REQUIRE, ensure_packages
+from scoottest import need
 
 FORMULA = REPO / "packaging" / "homebrew" / "scoot.rb"
 PINS = REPO / "packaging" / "homebrew" / "resources.txt"

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SCOOT, Scoot, need, scoot_env
+from scoottest import SCOOT, Scoot, need, scoot_env
 
 from scoot.config import load
 from scoot.home import RuntimeHome

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Scoot, UserSystemd, wait_for
+from scoottest import Scoot, UserSystemd, wait_for
 
 from scoot.audit import read_events
 from scoot.config import Config

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SCOOT, need
+from scoottest import SCOOT, need
 from units_helpers import REPO, plistutil_roundtrip, verify
 
 from scoot.units.shipped import DEBIAN_SCOOT, drift, shipped_files

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SCOOT
+from scoottest import SCOOT
 from units_helpers import NASTY_FOLDERS, check_golden, verify
 
 from scoot.config import Config
