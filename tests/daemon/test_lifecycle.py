@@ -27,7 +27,7 @@ from scoot.locks import SchedulerLock
 from scoot.timeutil import parse_iso
 
 if TYPE_CHECKING:
-    from conftest import Scoot
+    from scoottest import Scoot
 
 # A job that fires every second with no sandbox needed, so reload tests can watch it run.
 FAST_JOB = '[[schedule.jobs]]\nid = "beat"\ngoal = "true"\nevery_sec = 1\nmode = "unrestricted"\n'

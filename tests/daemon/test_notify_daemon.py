@@ -18,7 +18,7 @@ from daemon_helpers import state
 from scoot.home import RuntimeHome
 
 if TYPE_CHECKING:
-    from conftest import Scoot
+    from scoottest import Scoot
 
 JOB = '[[schedule.jobs]]\nid = "beat"\ngoal = "true"\nevery_sec = 3600\nmode = "unrestricted"\n'
 

@@ -15,7 +15,7 @@ from daemon_helpers import dead_pid, fabricate, started_at_of
 from scoot.home import RuntimeHome
 
 if TYPE_CHECKING:
-    from conftest import Scoot
+    from scoottest import Scoot
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The daemon under a real systemd user manager (tests/conftest.py's `user_systemd`).
+"""The daemon under a real systemd user manager (the `user_systemd` fixture of tests/conftest.py).
 
 The unit is the one `scoot units systemd --user --kind daemon` generates for the
 home (Type=notify, ExecReload=kill -HUP, Restart=on-failure, WatchdogSec= from
@@ -20,7 +20,7 @@ from scoot import sessions
 from scoot.home import RuntimeHome
 
 if TYPE_CHECKING:
-    from conftest import Scoot, UserSystemd
+    from scoottest import Scoot, UserSystemd
 
 pytestmark = pytest.mark.slow
 
