@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 REQUIRE = "SCOOT_REQUIRE_PACKAGING"
 
 # What CI installs up front (and what these tests install when missing): the Debian
-# build toolchain, ruby for `ruby -c`, and python3-venv for fresh virtualenvs.
+# build toolchain, ruby for `ruby -c`, git to copy the checkout.
 BUILD_PACKAGES = (
     "build-essential",
     "dpkg-dev",
@@ -31,7 +31,7 @@ BUILD_PACKAGES = (
     "python3-click",
     "man-db",
 )
-TOOL_PACKAGES = ("ruby", "python3-venv", "git")
+TOOL_PACKAGES = ("ruby", "git")
 
 CLEAN_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 _apt_updated = False

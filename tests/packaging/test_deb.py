@@ -64,6 +64,7 @@ def deb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     need_debian_root()
     ensure_packages(*BUILD_PACKAGES)
     out = tmp_path_factory.mktemp("deb-out")
+    beside = sorted(REPO.parent.iterdir())
     # The guides as the build sees them (others may add one while the tests run).
     (out / "docs.txt").write_text("\n".join(
         str(d.relative_to(REPO)) for d in [REPO / "README.md", *(REPO / "docs").glob("*.md")] if d.is_file()))
@@ -77,7 +78,7 @@ def deb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert path.is_file()
     # Built in a scratch copy: the checkout gets no debian/ folder and no build output.
     assert not (REPO / "debian").exists()
-    assert not list(REPO.parent.glob("scoot_*"))
+    assert sorted(REPO.parent.iterdir()) == beside
     return path
 
 

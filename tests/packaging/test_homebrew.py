@@ -12,7 +12,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-from packaging_helpers import REPO, REQUIRE, ensure_packages
+from packaging_helpers import REPO, REQUIRE, TOOL_PACKAGES, ensure_packages
 from scoottest import need
 
 FORMULA = REPO / "packaging" / "homebrew" / "scoot.rb"
@@ -36,7 +36,7 @@ def resources() -> dict[str, tuple[str, str]]:
 
 def test_ruby_accepts_the_formula() -> None:
     if shutil.which("ruby") is None:
-        ensure_packages("ruby")
+        ensure_packages(*TOOL_PACKAGES)
     r = subprocess.run(["ruby", "-c", str(FORMULA)], capture_output=True, text=True, timeout=60)
     assert (r.returncode, r.stdout.strip(), r.stderr) == (0, "Syntax OK", "")
 
