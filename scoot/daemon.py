@@ -31,7 +31,8 @@ from scoot.home import RuntimeHome
 from scoot.locks import Busy, SchedulerLock
 from scoot.loop import LoopObserver, Scheduler
 from scoot.notify import Notifier
-from scoot.timeutil import iso_utc, parse_iso
+from scoot.procs import is_same_process, process_start_time
+from scoot.timeutil import iso_utc
 
 if TYPE_CHECKING:
     from scoot.config import Config
@@ -47,7 +48,6 @@ LOCK_KIND = "daemon"
 # lost) and the kernel's start time is derived from the boot time, itself known to
 # the second (up to 1 s of jitter between two reads). A process that reused the pid
 # would have had to start within this window of the daemon: not a real risk.
-IDENTITY_SLACK_SEC = 2.0
 
 # daemon.json is rewritten with the tick count at most this often (each write is an
 # fsync); the lifecycle fields (start, reload, stop) are always written at once.
@@ -85,43 +85,14 @@ def read_pid_file(home: RuntimeHome) -> int | None:
         return None  # garbage is as good as no pid file: it names no process
 
 
-def process_start_time(pid: int) -> float | None:
-    """When process `pid` started (epoch seconds), or None when there is no such live process.
-
-    A zombie counts as gone: it has exited and only waits for its parent to reap it.
-    """
-    import psutil
-
-    if pid <= 0:
-        return None
-    try:
-        proc = psutil.Process(pid)
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            return None
-        return float(proc.create_time())
-    except (psutil.NoSuchProcess, psutil.ZombieProcess):
-        return None
-    except psutil.AccessDenied:
-        # Another user's process: it exists, but it cannot be the daemon we recorded
-        # unless its start time matches, which we cannot read. Treat it as not ours.
-        return None
-
-
 def own_start_time() -> float:
     start = process_start_time(os.getpid())
     return start if start is not None else time.time()
 
 
 def is_daemon_process(pid: int, started_at: str | None) -> bool:
-    """True only when `pid` is alive and started at `started_at` (within the slack)."""
-    if not started_at:
-        return False
-    try:
-        recorded = parse_iso(started_at)
-    except ValueError:
-        return False
-    start = process_start_time(pid)
-    return start is not None and abs(start - recorded) <= IDENTITY_SLACK_SEC
+    """True only when `pid` is alive and is the daemon that started at `started_at`."""
+    return is_same_process(pid, started_at)
 
 
 @dataclass(frozen=True)

@@ -191,7 +191,7 @@ class Scheduler:
 
     def persist(self) -> None:
         nxt = self.next_due()
-        save_schedule(self.home, self.state, nxt[1] if nxt else None)
+        save_schedule(self.home, self.state, nxt[1] if nxt else None, vouch=not self._runs)
         self._dirty = False
 
     # --- one cycle ------------------------------------------------------------------

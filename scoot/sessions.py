@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from scoot import procs
 from scoot.atomic import read_json, write_json_atomic
 from scoot.audit import AuditLog
 from scoot.home import DIR_MODE, RuntimeHome
@@ -118,26 +120,12 @@ def list_sessions(
     return records if limit is None else records[:limit]
 
 
-def pid_alive(pid: int) -> bool:
-    """True while `pid` is a live process (a zombie counts as gone)."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            state = f.read().rsplit(b")", 1)[1].split()[0]
-        return state != b"Z"
-    except (OSError, IndexError):
-        return True  # no /proc (macOS): kill(0) said it exists
-
-
 def mark_orphaned(home: RuntimeHome, audit: AuditLog | None = None) -> list[str]:
     """Mark `running` sessions whose supervising process is gone `interrupted`.
+
+    A run can outlive its scheduler (SIGKILL, OOM): it has its own process group.
+    Left alone it would run on with no supervisor, no timeout and no overlap lock,
+    so when its recorded pid is still that very process, its group is ended first.
 
     Returns their ids. Each gets a `run_end` audit event with `"orphaned": true`
     when `audit` is given, so the log accounts for every run_start.
@@ -148,16 +136,37 @@ def mark_orphaned(home: RuntimeHome, audit: AuditLog | None = None) -> list[str]
         if record.get("status") != "running":
             continue
         owner = record.get("scheduler_pid")
-        if isinstance(owner, int) and pid_alive(owner):
+        if isinstance(owner, int) and procs.pid_alive(owner):
             continue
+        ended = _end_orphan(record)
         record["status"] = "interrupted"
         record["finished_at"] = iso_utc(now, ms=True)
-        record["reason"] = "its scheduler ended without finishing it"
+        record["reason"] = "its scheduler ended without finishing it" + (
+            "; its processes were ended" if ended else "")
         write(home, record)
         marked.append(record["id"])
         if audit is not None:
             audit.append(
                 "run_end", job=record.get("job"), session=record["id"], status="interrupted",
-                exit_code=None, signal=None, duration=None, orphaned=True,
+                exit_code=None, signal=None, duration=None, orphaned=True, ended=ended,
             )
     return marked
+
+
+ORPHAN_GRACE_SEC = 2.0
+
+
+def _end_orphan(record: dict[str, Any]) -> bool:
+    """SIGTERM, then SIGKILL, the process group of an orphaned run that still runs."""
+    pid = record.get("pid")
+    if not isinstance(pid, int) or not procs.is_same_process(pid, record.get("started_at")):
+        return False
+    for sig, wait in ((signal.SIGTERM, ORPHAN_GRACE_SEC), (signal.SIGKILL, 0.0)):
+        try:
+            os.killpg(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return True
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and procs.pid_alive(pid):
+            time.sleep(0.02)
+    return True

@@ -9,7 +9,9 @@ that nothing is due without parsing either file (SPEC §13).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,8 +59,15 @@ def load_schedule(home: RuntimeHome) -> ScheduleState:
     return ScheduleState(last_cycle=float(last) if last is not None else None, jobs=jobs)
 
 
-def save_schedule(home: RuntimeHome, state: ScheduleState, next_due: float | None) -> None:
-    """Write schedule.json, then the wake summary that vouches for it."""
+def save_schedule(
+    home: RuntimeHome, state: ScheduleState, next_due: float | None, *, vouch: bool = True
+) -> None:
+    """Write schedule.json, then the wake summary that vouches for it.
+
+    `vouch=False` (runs are in progress) removes the summary instead: should this
+    scheduler die now, the next `--ticks 1` must take the full path, which finds and
+    ends the runs it orphaned.
+    """
     doc = {
         "format": FORMAT,
         "last_cycle": state.last_cycle,
@@ -66,8 +75,12 @@ def save_schedule(home: RuntimeHome, state: ScheduleState, next_due: float | Non
         # recursive deep copy made this 20x slower with 10,000 jobs (bench/cycle_cost.py).
         "jobs": {job_id: vars(js) for job_id, js in state.jobs.items()},
     }
+    if not vouch:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(home.wake_file)
     write_atomic(home.schedule_json, json.dumps(doc, separators=(",", ":")) + "\n")
-    write_wake(home, next_due)
+    if vouch:
+        write_wake(home, next_due)
 
 
 def write_wake(home: RuntimeHome, next_due: float | None) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 from daemon_helpers import EVERY_JOB, events, state, wait_for
 
-from scoot import sessions
+from scoot import procs, sessions
 from scoot.home import RuntimeHome
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ def test_watchdog_keeps_a_healthy_daemon_and_restarts_a_frozen_one(
     # the new daemon closed its session.
     assert recovered["interrupted"] == [session["id"]]
     assert sessions.read(home, session["id"])["status"] == "interrupted"
-    assert not sessions.pid_alive(run_pid)
+    assert not procs.pid_alive(run_pid)
     doc = state(home)
     assert (doc["status"], doc["pid"]) == ("running", second)
     sd.systemctl("stop", UNIT)

@@ -12,7 +12,8 @@ from pathlib import Path
 from scoottest import SCOOT, Scoot, need, scoot_env, wait_for
 
 from engine.helpers import all_sessions, events, job
-from scoot.sessions import KEYS, pid_alive
+from scoot.procs import pid_alive
+from scoot.sessions import KEYS
 
 
 def test_a_disabled_schedule_refuses_with_the_exact_line(scoot: Scoot) -> None:
@@ -232,3 +233,19 @@ def test_cron_windows_and_catch_up_under_faketime(scoot: Scoot) -> None:
     tick("2030-01-01 00:06:05")
     assert [e["missed"] for e in events(scoot.home, "run_start")] == [4, 1]
 
+
+
+def test_a_run_orphaned_by_a_killed_scheduler_is_ended_at_the_next_start(scoot: Scoot) -> None:
+    scoot.write_config(job("long", "sleep 300", "every_sec = 3600"), poll_ms=100)
+    loop = scoot.popen("schedule", "run")
+    [s] = wait_for(lambda: [x for x in all_sessions(scoot.home) if x["pid"]], timeout=10)
+    loop.send_signal(signal.SIGKILL)  # no chance to end its run
+    loop.wait(timeout=10)
+    assert pid_alive(s["pid"]), "the run outlives its scheduler"
+    assert scoot("schedule", "run", "--ticks", "1").returncode == 0
+    wait_for(lambda: not pid_alive(s["pid"]), timeout=5)
+    record = json.loads((scoot.home.session_dir(s["id"]) / "session.json").read_text())
+    assert record["status"] == "interrupted"
+    assert record["reason"] == "its scheduler ended without finishing it; its processes were ended"
+    [end] = [e for e in events(scoot.home, "run_end") if e["session"] == s["id"]]
+    assert end["orphaned"] is True and end["ended"] is True
