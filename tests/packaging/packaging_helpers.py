@@ -1,7 +1,7 @@
 """Shared by the packaging tests: the source tree, apt with lock waiting, dpkg snapshots.
 
 Tests that install system packages need root on Debian; elsewhere they skip through
-conftest's need(), or fail under SCOOT_REQUIRE_PACKAGING=1 (set by CI).
+scoottest's need(), or fail under SCOOT_REQUIRE_PACKAGING=1 (set by CI).
 """
 
 from __future__ import annotations

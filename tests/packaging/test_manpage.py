@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import SCOOT, need
 from packaging_helpers import CLEAN_PATH, REPO
+from scoottest import SCOOT, need
 
 
 def test_man_page_covers_every_command(tmp_path: Path) -> None:

@@ -68,7 +68,7 @@ def test_sdist_is_a_complete_source_tree(dist: Dist) -> None:
         names = {n.removeprefix(prefix) for n in tar.getnames()}
     expected = {"pyproject.toml", "README.md", "MANIFEST.in", "packaging/build-deb",
                 "packaging/debian/control", "packaging/debian/rules", "packaging/homebrew/scoot.rb",
-                "packaging/manpage.py", "tests/conftest.py"}
+                "packaging/manpage.py", "tests/conftest.py", "tests/scoottest.py"}
     expected |= source_files("units", "launchd", "scoot/units/templates")
     expected |= {str(p.relative_to(REPO)) for p in (REPO / "docs").glob("*.md")}
     assert expected <= names, sorted(expected - names)
