@@ -201,7 +201,18 @@ def parse_toml(path: Path) -> tuple[dict[str, Any], str]:
 
 
 def load(path: Path) -> Loaded:
-    """Read and validate the config; raises ConfigError when it cannot be used."""
+    """Read and validate the config; raises ConfigError when it cannot be used.
+
+    A home's config goes through state/config.cache (scoot.configcache): an
+    unchanged config is not parsed again.
+    """
+    from scoot import configcache
+
+    loaded: Loaded = configcache.load(path, _load)
+    return loaded
+
+
+def _load(path: Path) -> Loaded:
     data, text = parse_toml(path)
     warnings: list[str] = []
     values: dict[str, Any] = {}
