@@ -189,9 +189,10 @@ class Scheduler:
         ]
         heapq.heapify(self._heap)
 
-    def persist(self) -> None:
+    def persist(self, *, runs_coming: bool = False) -> None:
         nxt = self.next_due()
-        save_schedule(self.home, self.state, nxt[1] if nxt else None, vouch=not self._runs)
+        busy = runs_coming or bool(self._runs)
+        save_schedule(self.home, self.state, nxt[1] if nxt else None, vouch=not busy)
         self._dirty = False
 
     # --- one cycle ------------------------------------------------------------------
@@ -199,9 +200,9 @@ class Scheduler:
     def cycle(self, now: float) -> list[str]:
         """Start every job due at `now`; returns their ids. Never waits for a run."""
         self._collect_finished()
-        started: list[str] = []
         heap = self._heap
         self.popped = 0
+        due_now: list[tuple[Job, float, int | None]] = []
         while heap and heap[0][0] <= now:
             due, index, job_id = heapq.heappop(heap)
             self.popped += 1
@@ -214,8 +215,7 @@ class Scheduler:
             self._dirty = True
             if js.next_due is not None:
                 heapq.heappush(heap, (js.next_due, index, job_id))
-            if self._start(job, scheduled_for, missed if job.trigger.kind == "cron" else None):
-                started.append(job_id)
+            due_now.append((job, scheduled_for, missed if job.trigger.kind == "cron" else None))
         last = self.state.last_cycle
         if last is None or now > last:
             # last_cycle only moves forward, so a clock going back never reopens a window.
@@ -223,7 +223,13 @@ class Scheduler:
             if last is None:
                 self._dirty = True  # a new home: persist where its windows begin
         if self._dirty:
-            self.persist()
+            # Persisted before the runs start: a crash in between loses these fires
+            # rather than repeating them (an at_unix job fires at most once, ever).
+            self.persist(runs_coming=bool(due_now))
+        started = [job.id for job, scheduled_for, missed in due_now
+                   if self._start(job, scheduled_for, missed)]
+        if due_now and not self._runs:
+            self.persist()  # nothing runs after all (skipped): the summary may vouch again
         return started
 
     def _start(self, job: Job, scheduled_for: float, missed: int | None) -> bool:
