@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchlib import report  # noqa: E402
+from benchlib import report
 
-from scoot.audit import AuditLog  # noqa: E402
+from scoot.audit import AuditLog
 
 FIELDS = {"job": "disk-check", "session": "20261123T081500Z-disk-check-0a1b2c", "mode": "readonly"}
 

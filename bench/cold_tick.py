@@ -12,8 +12,17 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from benchlib import alternate, bench_python, clean_env, cron_jobs, make_home, report, \
-    scoot_install, summary, time_command
+from benchlib import (
+    alternate,
+    bench_python,
+    clean_env,
+    cron_jobs,
+    make_home,
+    report,
+    scoot_install,
+    summary,
+    time_command,
+)
 
 
 def main() -> None:
@@ -35,7 +44,7 @@ def main() -> None:
             samples = alternate({
                 "python -I -c pass": lambda: time_command([python, "-I", "-c", "pass"]),
                 "python -c 'import click'": lambda: time_command([python, "-c", "import click"]),
-                "scoot --ticks 1": lambda: time_command(tick, env),
+                "scoot --ticks 1": lambda tick=tick, env=env: time_command(tick, env),
             }, args.rounds)
         floor = summary(samples["python -I -c pass"])["p50"]
         stats = {name: summary(v) for name, v in samples.items()}
