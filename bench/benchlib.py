@@ -108,7 +108,9 @@ def report(name: str, headers: Sequence[str], rows: Sequence[Sequence[Any]],
     cells = [[str(h) for h in headers]] + [[_fmt(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     for r in cells:
-        print("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))))
+        padded = (c.rjust(w) if i else c.ljust(w)
+                  for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        print("  ".join(padded))
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"{name}.json"
     out.write_text(json.dumps({"benchmark": name, "machine": machine(), **data}, indent=2) + "\n")
