@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
-from collections.abc import Callable
 from typing import Any
 
 import psutil
@@ -21,19 +19,6 @@ KEYS = {
 REFUSAL_TAIL = "Run `scoot daemon stop` first."
 
 EVERY_JOB = '[[schedule.jobs]]\nid = "tick"\ngoal = "true"\nevery_sec = 3600\n'
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02) -> Any:
-    """Poll until `predicate` is truthy (tests/conftest.py has the same; a module named
-    `conftest` cannot be imported reliably once several folders have one)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s: {predicate}")
-        time.sleep(interval)
 
 
 def state(home: RuntimeHome) -> dict[str, Any]:

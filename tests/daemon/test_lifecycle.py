@@ -19,8 +19,8 @@ from daemon_helpers import (
     events,
     fabricate,
     state,
-    wait_for,
 )
+from scoottest import wait_for
 
 from scoot.home import RuntimeHome
 from scoot.locks import SchedulerLock

@@ -14,7 +14,8 @@ import time
 from typing import TYPE_CHECKING
 
 import pytest
-from daemon_helpers import EVERY_JOB, events, state, wait_for
+from daemon_helpers import EVERY_JOB, events, state
+from scoottest import wait_for
 
 from scoot import procs, sessions
 from scoot.home import RuntimeHome
