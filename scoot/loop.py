@@ -324,7 +324,9 @@ class Scheduler:
                 if self.ticks and self.ticks_done >= self.ticks:
                     reason = "ticks"
                     break
-                self._sleep(self._sleep_for(now))
+                # The time after the cycle, not its start: the cycle's own work (persisting,
+                # fsyncs) would otherwise be slept again and the next job start that late.
+                self._sleep(self._sleep_for(self._clock()))
                 self.observer.woke()
             self.observer.stopping(reason)
             reason = self._drain(reason)
