@@ -10,8 +10,14 @@ from typing import Any
 from scoot.home import FILE_MODE
 
 
-def write_atomic(path: Path, data: bytes | str, mode: int = FILE_MODE) -> None:
-    """Replace `path` with `data` so a reader sees the old or the new file, never a mix."""
+def write_atomic(
+    path: Path, data: bytes | str, mode: int = FILE_MODE, *, sync: bool = True
+) -> None:
+    """Replace `path` with `data` so a reader sees the old or the new file, never a mix.
+
+    `sync=False` skips the fsyncs: the rename alone already survives a crash of this
+    process (the page cache outlives it); call sync_file later for a power cut.
+    """
     raw = data.encode() if isinstance(data, str) else data
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
@@ -19,13 +25,29 @@ def write_atomic(path: Path, data: bytes | str, mode: int = FILE_MODE) -> None:
         view = memoryview(raw)
         while view:
             view = view[os.write(fd, view) :]
-        os.fsync(fd)
+        if sync:
+            os.fsync(fd)
     except BaseException:
         os.close(fd)
         os.unlink(tmp)
         raise
     os.close(fd)
     os.replace(tmp, path)
+    if sync:
+        _sync_dir(path)
+
+
+def sync_file(path: Path) -> None:
+    """Make a file written with `sync=False` (and its rename) durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    _sync_dir(path)
+
+
+def _sync_dir(path: Path) -> None:
     # The rename itself must reach the disk too, or a crash can bring back the old file.
     dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
     try:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from scoot import sessions
+from scoot.atomic import sync_file
 from scoot.audit import AuditLog
 from scoot.config import Config, Job, load
 from scoot.errors import ExitCode, ScootError
@@ -189,10 +190,10 @@ class Scheduler:
         ]
         heapq.heapify(self._heap)
 
-    def persist(self, *, runs_coming: bool = False) -> None:
+    def persist(self, *, runs_coming: bool = False, sync: bool = True) -> None:
         nxt = self.next_due()
         busy = runs_coming or bool(self._runs)
-        save_schedule(self.home, self.state, nxt[1] if nxt else None, vouch=not busy)
+        save_schedule(self.home, self.state, nxt[1] if nxt else None, vouch=not busy, sync=sync)
         self._dirty = False
 
     # --- one cycle ------------------------------------------------------------------
@@ -225,9 +226,14 @@ class Scheduler:
         if self._dirty:
             # Persisted before the runs start: a crash in between loses these fires
             # rather than repeating them (an at_unix job fires at most once, ever).
-            self.persist(runs_coming=bool(due_now))
+            # The rename is enough against a crash of this process; the fsyncs (about
+            # a millisecond here) follow the starts so jobs start on time (SPEC §13):
+            # only a power cut within that millisecond could repeat a fire.
+            self.persist(runs_coming=bool(due_now), sync=not due_now)
         started = [job.id for job, scheduled_for, missed in due_now
                    if self._start(job, scheduled_for, missed)]
+        if due_now:
+            sync_file(self.home.schedule_json)
         if due_now and not self._runs:
             self.persist()  # nothing runs after all (skipped): the summary may vouch again
         return started

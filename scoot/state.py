@@ -60,7 +60,8 @@ def load_schedule(home: RuntimeHome) -> ScheduleState:
 
 
 def save_schedule(
-    home: RuntimeHome, state: ScheduleState, next_due: float | None, *, vouch: bool = True
+    home: RuntimeHome, state: ScheduleState, next_due: float | None, *, vouch: bool = True,
+    sync: bool = True,
 ) -> None:
     """Write schedule.json, then the wake summary that vouches for it.
 
@@ -78,7 +79,7 @@ def save_schedule(
     if not vouch:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(home.wake_file)
-    write_atomic(home.schedule_json, json.dumps(doc, separators=(",", ":")) + "\n")
+    write_atomic(home.schedule_json, json.dumps(doc, separators=(",", ":")) + "\n", sync=sync)
     if vouch:
         write_wake(home, next_due)
 
