@@ -36,14 +36,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchlib import alternate, bench_python, clean_env, cron_jobs, make_home, report, \
-    scoot_install, summary, time_command  # noqa: E402
+from benchlib import (
+    alternate,
+    bench_python,
+    clean_env,
+    cron_jobs,
+    make_home,
+    report,
+    scoot_install,
+    summary,
+    time_command,
+)
 
-from scoot.config import load  # noqa: E402
-from scoot.home import RuntimeHome  # noqa: E402
-from scoot.locks import FileLock  # noqa: E402
-from scoot.loop import Scheduler  # noqa: E402
-from scoot.runs import RunRequest  # noqa: E402
+from scoot.config import load
+from scoot.home import RuntimeHome
+from scoot.locks import FileLock
+from scoot.loop import Scheduler
+from scoot.runs import RunRequest
 
 T0 = 1_893_456_000.0  # 2030-01-01T00:00:00Z: the injected clock's start
 
