@@ -266,10 +266,10 @@ def main() -> None:
         for name in args.phases:
             result = phase(name, scoot, tmp, manager, probe, args)
             data["phases"][name] = result
-            for key, label in (("scoot_date_s", "scoot (date in job)"),
+            for key, label in (("scoot_date_s", "scoot (probe in job)"),
                                ("scoot_audit_ms_resolution_s", "scoot run_start ts (ms)"),
-                               ("floor_date_s", "floor: sleep + Popen (date in job)"),
-                               ("systemd_date_s", "systemd timer (date in job)")):
+                               ("floor_date_s", "floor: sleep + Popen (probe in job)"),
+                               ("systemd_date_s", "systemd timer (probe in job)")):
                 values = result.get(key)
                 if not values:
                     continue
