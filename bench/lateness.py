@@ -68,7 +68,8 @@ int main(int argc, char **argv) {
     clock_gettime(CLOCK_REALTIME, &ts);  /* first thing: this is "job start" */
     if (argc < 3) return 2;
     char line[256];
-    int n = snprintf(line, sizeof line, "%lld.%09ld %s\n", (long long)ts.tv_sec, ts.tv_nsec, argv[2]);
+    int n = snprintf(line, sizeof line, "%lld.%09ld %s\n",
+                     (long long)ts.tv_sec, ts.tv_nsec, argv[2]);
     int fd = open(argv[1], O_WRONLY | O_APPEND | O_CREAT, 0600);
     if (fd < 0 || write(fd, line, n) != n) return 1;
     return 0;
@@ -229,7 +230,8 @@ def phase(name: str, scoot: Path, tmp: Path, manager: UserManager | None, probe:
         "expected_firings": len(instants),
         "scoot_date_s": scoot_late,
         "scoot_audit_ms_resolution_s": audit_late,
-        "floor_date_s": [t - floor_instants[int(label[5:])] for t, label in read_records(floor_out)],
+        "floor_date_s": [t - floor_instants[int(label[5:])]
+                         for t, label in read_records(floor_out)],
     }
     if manager is not None:
         result["systemd_date_s"] = [t - math.floor(t) for t, _ in read_records(systemd_out)]
