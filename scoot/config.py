@@ -6,7 +6,6 @@ lines, problems that make it unusable raise ConfigError (exit 78).
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from collections.abc import Mapping
@@ -144,6 +143,8 @@ def _type_name(v: Any) -> str:
 
 
 def _suggest(key: str, known: tuple[str, ...] | list[str]) -> str:
+    import difflib  # only for a config with a typo
+
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     return f' (did you mean "{close[0]}"?)' if close else ""
 

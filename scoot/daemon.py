@@ -31,7 +31,7 @@ from scoot.home import RuntimeHome
 from scoot.locks import Busy, SchedulerLock
 from scoot.loop import LoopObserver, Scheduler
 from scoot.notify import Notifier
-from scoot.procs import is_same_process, process_start_time
+from scoot.procs import is_same_process, own_start_time, process_start_time
 from scoot.timeutil import iso_utc
 
 if TYPE_CHECKING:
@@ -49,9 +49,10 @@ LOCK_KIND = "daemon"
 # the second (up to 1 s of jitter between two reads). A process that reused the pid
 # would have had to start within this window of the daemon: not a real risk.
 
-# daemon.json is rewritten with the tick count at most this often (each write is an
-# fsync); the lifecycle fields (start, reload, stop) are always written at once.
-TICK_WRITE_INTERVAL_SEC = 1.0
+# daemon.json is rewritten with the tick count at most this often: each write costs
+# two fsyncs, and an idle daemon polling every second would otherwise make them every
+# cycle. The lifecycle fields (start, reload, stop) are always written at once.
+TICK_WRITE_INTERVAL_SEC = 30.0
 
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
@@ -83,11 +84,6 @@ def read_pid_file(home: RuntimeHome) -> int | None:
         return int(text)
     except ValueError:
         return None  # garbage is as good as no pid file: it names no process
-
-
-def own_start_time() -> float:
-    start = process_start_time(os.getpid())
-    return start if start is not None else time.time()
 
 
 def is_daemon_process(pid: int, started_at: str | None) -> bool:

@@ -55,7 +55,8 @@ def read_wake(root: str) -> float | None:
     return float("inf") if due == "none" else float(due)
 
 
-def _home_and_rest(args: list[str]) -> tuple[str | None, list[str]]:
+def split_home(args: list[str]) -> tuple[str | None, list[str]]:
+    """The value of a leading `--scoot-home DIR` (or `=DIR`), and the arguments after it."""
     if args[:1] == ["--scoot-home"] and len(args) >= 2:
         return args[1], args[2:]
     if args and args[0].startswith("--scoot-home="):
@@ -65,7 +66,7 @@ def _home_and_rest(args: list[str]) -> tuple[str | None, list[str]]:
 
 def try_fast_tick(args: list[str]) -> int | None:
     """0 when a nothing-due tick was handled here; None to take the full path."""
-    option, rest = _home_and_rest(args)
+    option, rest = split_home(args)
     if rest not in (["schedule", "run", "--ticks", "1"], ["schedule", "run", "--ticks=1"]):
         return None
     root = paths.resolve_root(option or None)

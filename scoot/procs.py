@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 from scoot.timeutil import parse_iso
 
@@ -61,3 +62,20 @@ def is_same_process(pid: int, started_at: str | None) -> bool:
         return False
     start = process_start_time(pid)
     return start is not None and abs(start - recorded) <= IDENTITY_SLACK_SEC
+
+
+def own_start_time() -> float:
+    """This process's start time, as `process_start_time` would report it.
+
+    Read from /proc directly on Linux (start ticks after boot + boot time, the same
+    sum psutil makes), so a daemon does not load psutil just to learn it.
+    """
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            ticks = int(f.read().rsplit(b")", 1)[1].split()[19])  # field 22: starttime
+        with open("/proc/stat", "rb") as f:
+            boot = next(int(line.split()[1]) for line in f if line.startswith(b"btime "))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        start = process_start_time(os.getpid())  # no /proc (macOS)
+        return start if start is not None else time.time()

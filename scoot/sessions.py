@@ -10,7 +10,6 @@ marked `interrupted` by the next scheduler of the home.
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import time
 from collections.abc import Iterator
@@ -36,7 +35,9 @@ KEYS = (
 
 def new_id(now: float, job_id: str | None) -> str:
     """`20261201T000000Z-disk-check-a1b2c3` (the random tail keeps ids unique)."""
-    return f"{compact_utc(now)}-{job_id or 'exec'}-{secrets.token_hex(3)}"
+    # os.urandom, not secrets: `secrets` pulls in hashlib and OpenSSL, ~5 MB of a
+    # daemon's resident memory for three random bytes.
+    return f"{compact_utc(now)}-{job_id or 'exec'}-{os.urandom(3).hex()}"
 
 
 def new_record(

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from typing import Any
 
 import click
 
-from scoot.config import Config, load
 from scoot.home import RuntimeHome
+from scoot.notices import load_config, warn
+
+__all__ = ["Context", "echo_json", "example", "home_of", "load_config", "pass_home", "warn"]
 
 
 @dataclass
@@ -24,20 +25,6 @@ def home_of(ctx: click.Context) -> RuntimeHome:
 
 
 pass_home = click.make_pass_decorator(Context)
-
-
-def warn(message: str) -> None:
-    print(f"[scoot] warning: {message}", file=sys.stderr)
-
-
-def load_config(home: RuntimeHome) -> Config:
-    """Load the home's config, printing its warnings (skipped jobs, unknown keys)."""
-    loaded = load(home.config)
-    for line in loaded.warnings:
-        warn(line)
-    for job in loaded.config.invalid:
-        warn(job.warning)
-    return loaded.config
 
 
 def example(*lines: str) -> str:

@@ -32,8 +32,7 @@ def run(obj: Context, ticks: int) -> int:
     """
     from scoot import daemon
 
-    config = load_config(obj.home)
-    return daemon.run(obj.home, config, ticks, sys.stderr)
+    return daemon.run(obj.home, load_config(obj.home), ticks, sys.stderr)
 
 
 @command.command("status", epilog=example("scoot daemon status", "scoot daemon status --json"))
