@@ -10,9 +10,10 @@ CLOCK_REALTIME and appends `<seconds.nanoseconds> <label>` to a file. So "job st
 is the moment the started job runs its first instruction: fork, exec and the
 probe's own start-up (tens of microseconds, static binary) included. Scoot runs it
 as its runner (`runner.command = [probe, file]`, the job's goal is the label), so
-no shell sits in between. Scoot's `run_start` audit event marks the same moment
-from the scheduler's side (written once the exec succeeded) but with millisecond
-resolution only (SPEC §9), truncated; it is reported beside, as a cross-check.
+no shell sits in between. Scoot's `run_start` audit event records `late_ms`, the
+moment the child had exec'd (Popen returned) minus the instant, to the microsecond:
+the same moment from the scheduler's side, reported beside. Its `ts` has millisecond
+resolution only (SPEC §9), truncated; it is reported as a cross-check.
 Without gcc the probe is `/bin/sh -c 'LC_ALL=C date +%s.%N ...'`, which adds the
 shell's and date's start-up (~2-3 ms here) to every figure alike.
 - Scoot: one `at_unix` job per firing, `rate` instants per second at offsets
@@ -222,14 +223,18 @@ def phase(name: str, scoot: Path, tmp: Path, manager: UserManager | None, probe:
             hog.wait()
     scoot_late = [t - instants[label] for t, label in read_records(scoot_out)]
     audit_late = []
+    spawn_late = []
     for line in (home / "logs" / "audit.jsonl").read_text().splitlines():
         event = json.loads(line)
         if event.get("event") == "run_start" and event.get("job") in instants:
             audit_late.append(parse_iso(event["ts"]) - instants[event["job"]])
+            if "late_ms" in event:
+                spawn_late.append(event["late_ms"] / 1000)
     result: dict[str, Any] = {
         "expected_firings": len(instants),
         "scoot_date_s": scoot_late,
         "scoot_audit_ms_resolution_s": audit_late,
+        "scoot_spawn_s": spawn_late,
         "floor_date_s": [t - floor_instants[int(label[5:])]
                          for t, label in read_records(floor_out)],
     }
@@ -269,6 +274,7 @@ def main() -> None:
             result = phase(name, scoot, tmp, manager, probe, args)
             data["phases"][name] = result
             for key, label in (("scoot_date_s", "scoot (probe in job)"),
+                               ("scoot_spawn_s", "scoot run_start late_ms (exec'd)"),
                                ("scoot_audit_ms_resolution_s", "scoot run_start ts (ms)"),
                                ("floor_date_s", "floor: sleep + Popen (probe in job)"),
                                ("systemd_date_s", "systemd timer (probe in job)")):

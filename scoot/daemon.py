@@ -293,7 +293,7 @@ class DaemonObserver(LoopObserver):
     def cycle_done(self, scheduler: Scheduler, now: float) -> None:
         last = scheduler.last_tick_at
         ticks = scheduler.ticks_done
-        # The first tick is recorded at once; later ones at most once a second.
+        # The first tick is recorded at once; later ones at most every 30 s.
         self.record.update(force=ticks <= 1, ticks=ticks,
                            last_tick_at=iso_utc(last if last is not None else now))
         self._send_status(scheduler)

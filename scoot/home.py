@@ -45,6 +45,11 @@ class RuntimeHome:
         return self.root / paths.SCHEDULE_JSON
 
     @property
+    def fire_journal(self) -> Path:
+        """Fires appended before their runs start, until schedule.json records them."""
+        return self.state / "schedule.journal"
+
+    @property
     def wake_file(self) -> Path:
         """Small summary of schedule.json read by the nothing-due `--ticks 1` path."""
         return self.root / paths.WAKE

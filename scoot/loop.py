@@ -14,24 +14,27 @@ import heapq
 import os
 import select
 import signal
+import sys
 import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from scoot import sessions
-from scoot.atomic import sync_file
 from scoot.audit import AuditLog
 from scoot.config import Config, Job, load
 from scoot.errors import ExitCode, ScootError
-from scoot.home import RuntimeHome
+from scoot.home import FILE_MODE, RuntimeHome
 from scoot.locks import Busy, FileLock, SchedulerLock
 from scoot.modes import scheduled_mode
 from scoot.runs import Run, RunRequest, job_request
-from scoot.state import ScheduleState, load_schedule, save_schedule
+from scoot.state import ScheduleState, append_fires, load_schedule, read_fires, save_schedule
 from scoot.timeutil import iso_utc
 from scoot.triggers import fire, refresh
 
+SWITCH_INTERVAL_SEC = 0.0005
+# How long before a due instant the loop wakes to wait out the rest awake (_sleep).
+SPIN_SEC = 0.002
 # After stop_timeout_sec, runs get SIGTERM; this long later, SIGKILL.
 INTERRUPT_GRACE_SEC = 5.0
 STOP_SIGNALS = {signal.SIGTERM: "SIGTERM", signal.SIGINT: "SIGINT"}
@@ -159,9 +162,27 @@ class Scheduler:
     # --- loading --------------------------------------------------------------------
 
     def load(self, now: float) -> None:
-        """Read schedule.json and fit it to the config."""
+        """Read schedule.json (and the fires journaled after it) and fit it to the config."""
         self.state = load_schedule(self.home)
         self._apply_config(now)
+        if self._replay_fires():
+            self._build_heap()
+
+    def _replay_fires(self) -> bool:
+        """Apply fires a crashed scheduler journaled but did not save; True if any."""
+        replayed = False
+        for seq, job_id, at in read_fires(self.home, self.state.fire_seq):
+            self.state.fire_seq = max(self.state.fire_seq, seq)
+            self._dirty = True
+            job = self.config.job(job_id)
+            js = self.state.jobs.get(job_id)
+            if job is None or js is None:
+                continue  # gone from the config since
+            if js.next_due is None and job.trigger.kind == "cron":
+                continue  # nothing left to consume
+            fire(job, js, at)
+            replayed = True
+        return replayed
 
     def _apply_config(self, now: float) -> None:
         config, state = self.config, self.state
@@ -183,6 +204,10 @@ class Scheduler:
             if (js.trigger, js.next_due, js.fired) != before:
                 self._dirty = True
         self._jobs = {j.id: j for j in config.jobs if j.enabled} if config.schedule_enabled else {}
+        self._build_heap()
+
+    def _build_heap(self) -> None:
+        state = self.state
         self._heap = [
             (js.next_due, job.index, job.id)
             for job in self._jobs.values()
@@ -190,10 +215,9 @@ class Scheduler:
         ]
         heapq.heapify(self._heap)
 
-    def persist(self, *, runs_coming: bool = False, sync: bool = True) -> None:
+    def persist(self) -> None:
         nxt = self.next_due()
-        busy = runs_coming or bool(self._runs)
-        save_schedule(self.home, self.state, nxt[1] if nxt else None, vouch=not busy, sync=sync)
+        save_schedule(self.home, self.state, nxt[1] if nxt else None, vouch=not self._runs)
         self._dirty = False
 
     # --- one cycle ------------------------------------------------------------------
@@ -223,20 +247,29 @@ class Scheduler:
             self.state.last_cycle = now
             if last is None:
                 self._dirty = True  # a new home: persist where its windows begin
-        if self._dirty:
-            # Persisted before the runs start: a crash in between loses these fires
-            # rather than repeating them (an at_unix job fires at most once, ever).
-            # The rename is enough against a crash of this process; the fsyncs (about
-            # a millisecond here) follow the starts so jobs start on time (SPEC §13):
-            # only a power cut within that millisecond could repeat a fire.
-            self.persist(runs_coming=bool(due_now), sync=not due_now)
+        if due_now:
+            # Journaled before any run starts, persisted in schedule.json after they
+            # have: a crash in between replays the journal, never repeats a fire.
+            self.state.fire_seq += 1
+            append_fires(self.home, self.state.fire_seq, [(job.id, now) for job, _, _ in due_now])
         started = [job.id for job, scheduled_for, missed in due_now
                    if self._start(job, scheduled_for, missed)]
-        if due_now:
-            sync_file(self.home.schedule_json)
-        if due_now and not self._runs:
-            self.persist()  # nothing runs after all (skipped): the summary may vouch again
+        if self._dirty:
+            self.persist()
+        self._prepare_next()
         return started
+
+    def _prepare_next(self) -> None:
+        """Create the lock file of the next due job now, not while it is due.
+
+        Creating a file is a journaled metadata update that can take a millisecond;
+        the first start of each job would otherwise pay it late (at_unix jobs: each).
+        """
+        if self._heap:
+            path = self.home.job_lock(self._heap[0][2])
+            if not path.exists():
+                with contextlib.suppress(OSError):
+                    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, FILE_MODE))
 
     def _start(self, job: Job, scheduled_for: float, missed: int | None) -> bool:
         lock = FileLock(self.home.job_lock(job.id))
@@ -293,6 +326,10 @@ class Scheduler:
             except Busy as e:
                 raise ScootError(busy_message(self.home, e.holder), ExitCode.BUSY) from None
             self._lock = lock
+        # Supervisor threads hold the GIL for up to the switch interval (5 ms by
+        # default) when the loop wakes for a due job; a shorter one bounds that wait.
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL_SEC)
         try:
             self._open_pipes()
             previous = self._install_handlers()
@@ -301,6 +338,7 @@ class Scheduler:
             finally:
                 self._restore_handlers(previous)
                 self._close_pipes()
+                sys.setswitchinterval(switch)
         finally:
             if own_lock and self._lock is not None:
                 self._lock.release()
@@ -358,6 +396,13 @@ class Scheduler:
         return max(0.0, timeout)
 
     def _sleep(self, timeout: float) -> None:
+        # A sleeping CPU (a halted vCPU most of all) takes a few hundred microseconds to
+        # wake. When a job is due within this sleep, wake SPIN_SEC early and wait out
+        # the rest awake, so it starts within microseconds of its instant (SPEC §13).
+        due = self._heap[0][0] if self._heap else None
+        spin = due is not None and due <= time.time() + timeout + 1e-6 and timeout > 0
+        if spin:
+            timeout = max(0.0, timeout - SPIN_SEC)
         fds = [fd for fd in (self._wake_r, self._done_r) if fd >= 0]
         if not fds:
             time.sleep(timeout)
@@ -366,6 +411,10 @@ class Scheduler:
         for fd in ready:
             with contextlib.suppress(BlockingIOError):
                 os.read(fd, 4096)
+        if spin and not ready:
+            assert due is not None
+            while time.time() < due:
+                pass
 
     def _handle_signals(self) -> str | None:
         while self._signals:

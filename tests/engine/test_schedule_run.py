@@ -249,3 +249,36 @@ def test_a_run_orphaned_by_a_killed_scheduler_is_ended_at_the_next_start(scoot: 
     assert record["reason"] == "its scheduler ended without finishing it; its processes were ended"
     [end] = [e for e in events(scoot.home, "run_end") if e["session"] == s["id"]]
     assert end["orphaned"] is True and end["ended"] is True
+
+
+def test_fires_journaled_before_a_crash_are_never_repeated(scoot: Scoot) -> None:
+    # A crash after the runs started but before schedule.json recorded their fires
+    # is simulated by putting back the schedule.json of before the cycle.
+    scoot.write_config(job("once", "echo ran", "at_unix = 1"))
+    assert scoot("schedule", "run", "--ticks", "1").returncode == 0  # a new home's first cycle
+    assert len(all_sessions(scoot.home)) == 1
+    scoot.write_config(job("once", "echo ran", "at_unix = 2"))  # a new one-shot
+    before = scoot.home.schedule_json.read_bytes()
+    assert scoot("schedule", "run", "--ticks", "1").returncode == 0
+    assert len(all_sessions(scoot.home)) == 2
+    last = scoot.home.fire_journal.read_text().splitlines()[-1].split()
+    assert last[:2] == [str(json.loads(scoot.home.schedule_json.read_text())["fire_seq"]), "once"]
+
+    scoot.home.schedule_json.write_bytes(before)  # "the crash": the save never happened
+    scoot.home.wake_file.unlink(missing_ok=True)
+    assert scoot("schedule", "run", "--ticks", "1").returncode == 0
+    assert len(all_sessions(scoot.home)) == 2, "the journal must keep the fire from repeating"
+    assert json.loads(scoot.home.schedule_json.read_text())["jobs"]["once"]["fired"] is True
+
+    # Control: without the journal the same restored state does fire again.
+    scoot.home.schedule_json.write_bytes(before)
+    scoot.home.fire_journal.unlink()
+    assert scoot("schedule", "run", "--ticks", "1").returncode == 0
+    assert len(all_sessions(scoot.home)) == 3
+
+
+def test_run_start_says_how_late_the_job_started(scoot: Scoot) -> None:
+    scoot.write_config(job("now", "true", "every_sec = 60"))
+    assert scoot("schedule", "run", "--ticks", "1").returncode == 0
+    [start] = events(scoot.home, "run_start")
+    assert isinstance(start["late_ms"], float) and 0 <= start["late_ms"] < 5000
