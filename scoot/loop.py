@@ -24,7 +24,7 @@ from scoot import sessions
 from scoot.audit import AuditLog
 from scoot.config import Config, Job, load
 from scoot.errors import ExitCode, ScootError
-from scoot.home import FILE_MODE, RuntimeHome
+from scoot.home import RuntimeHome
 from scoot.locks import Busy, FileLock, SchedulerLock
 from scoot.modes import scheduled_mode
 from scoot.runs import Run, RunRequest, job_request
@@ -33,8 +33,12 @@ from scoot.timeutil import iso_utc
 from scoot.triggers import fire, refresh
 
 SWITCH_INTERVAL_SEC = 0.0005
+# How long before its instant the next due job is started and held at its gate
+# (scoot.sandbox.gate): process start-up and the sandbox layers happen before the
+# instant, and the goal itself starts at it.
+ARM_SEC = 0.25
 # How long before a due instant the loop wakes to wait out the rest awake (_sleep).
-SPIN_SEC = 0.002
+SPIN_SEC = 0.001
 # After stop_timeout_sec, runs get SIGTERM; this long later, SIGKILL.
 INTERRUPT_GRACE_SEC = 5.0
 STOP_SIGNALS = {signal.SIGTERM: "SIGTERM", signal.SIGINT: "SIGINT"}
@@ -121,6 +125,7 @@ class Scheduler:
         self._jobs: dict[str, Job] = {}  # the jobs that may fire (valid, enabled)
         self._heap: list[tuple[float, int, str]] = []
         self._runs: set[Run] = set()
+        self._armed: dict[str, Run] = {}  # job id -> its next run, held at its gate
         self._finished: deque[Run] = deque()
         self._signals: list[int] = []
         self._stop_requests: list[str] = []
@@ -256,22 +261,39 @@ class Scheduler:
                    if self._start(job, scheduled_for, missed)]
         if self._dirty:
             self.persist()
-        self._prepare_next()
         return started
 
-    def _prepare_next(self) -> None:
-        """Create the lock file of the next due job now, not while it is due.
+    def arm(self, now: float) -> None:
+        """Start the next due job's run ahead of its instant, held at its gate."""
+        if not self._heap:
+            return
+        due, _, job_id = self._heap[0]
+        if job_id in self._armed or not now < due <= now + ARM_SEC:
+            return
+        job = self._jobs[job_id]
+        lock = FileLock(self.home.job_lock(job_id))
+        if not lock.try_acquire():
+            return  # still running: recorded as skipped when due
+        request = job_request(
+            self.home, self.config, job, trigger=job.trigger.kind, scheduled_for=due,
+            effective_mode=scheduled_mode(job.mode),
+        )
+        run = Run(request, audit=self.audit, lock=lock, on_end=self._run_ended)
+        run.start(gated=True)
+        if run.held:
+            self._armed[job_id] = run
 
-        Creating a file is a journaled metadata update that can take a millisecond;
-        the first start of each job would otherwise pay it late (at_unix jobs: each).
-        """
-        if self._heap:
-            path = self.home.job_lock(self._heap[0][2])
-            if not path.exists():
-                with contextlib.suppress(OSError):
-                    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, FILE_MODE))
+    def _cancel_armed(self) -> None:
+        while self._armed:
+            _, run = self._armed.popitem()
+            run.cancel()
 
     def _start(self, job: Job, scheduled_for: float, missed: int | None) -> bool:
+        armed = self._armed.pop(job.id, None)
+        if armed is not None:
+            armed.release(scheduled_for=scheduled_for, missed=missed)
+            self._runs.add(armed)
+            return True
         lock = FileLock(self.home.job_lock(job.id))
         if not lock.try_acquire():
             self.audit.append("run_skipped", job=job.id, trigger=job.trigger.kind,
@@ -368,6 +390,7 @@ class Scheduler:
                 if self.ticks and self.ticks_done >= self.ticks:
                     reason = "ticks"
                     break
+                self.arm(self._clock())
                 # The time after the cycle, not its start: the cycle's own work (persisting,
                 # fsyncs) would otherwise be slept again and the next job start that late.
                 self._sleep(self._sleep_for(self._clock()))
@@ -376,6 +399,7 @@ class Scheduler:
             reason = self._drain(reason)
         except BaseException as e:
             reason = f"error: {e}" if isinstance(e, Exception) else reason
+            self._cancel_armed()
             self._interrupt_all()
             raise
         finally:
@@ -389,7 +413,10 @@ class Scheduler:
     def _sleep_for(self, now: float) -> float:
         timeout = self.config.poll_ms / 1000
         if self._heap:
-            timeout = min(timeout, self._heap[0][0] - now)
+            due, _, job_id = self._heap[0]
+            if job_id not in self._armed and due - ARM_SEC > now:
+                due -= ARM_SEC  # wake to arm it first
+            timeout = min(timeout, due - now)
         bound = self.observer.sleep_bound()
         if bound is not None:
             timeout = min(timeout, bound)
@@ -444,6 +471,7 @@ class Scheduler:
             self.audit.append("job_invalid", job=bad.label, index=bad.index, reason=bad.reason)
         self.config = loaded.config
         self._collect_finished()
+        self._cancel_armed()  # armed for the old config's instants
         self._apply_config(self._clock())
         if self._dirty:
             self.persist()
@@ -480,6 +508,7 @@ class Scheduler:
             self.observer.woke()
 
     def _drain(self, reason: str) -> str:
+        self._cancel_armed()  # nothing more starts
         if reason == "ticks":
             # Each run is bounded by its own timeout; a stop signal shortens the wait.
             stop = self._wait_runs(None)

@@ -12,13 +12,14 @@ from __future__ import annotations
 import contextlib
 import os
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -28,6 +29,7 @@ from scoot.config import Config, Job
 from scoot.home import FILE_MODE, RuntimeHome
 from scoot.locks import FileLock
 from scoot.modes import READONLY, UNRESTRICTED
+from scoot.sandbox import gate
 from scoot.timeutil import iso_utc
 
 KILL_AFTER_SEC = 10.0  # SIGTERM first; SIGKILL this long after a timeout (SPEC §5)
@@ -121,7 +123,8 @@ class Run:
         self.audit = audit
         self.lock = lock  # the job's overlap lock, released when the run ends
         self.on_end = on_end
-        self.started_at = time.time()
+        # A run armed ahead of its instant (start(gated=True)) is named after the instant.
+        self.started_at = max(time.time(), request.scheduled_for or 0.0)
         self.session_id = sessions.new_id(self.started_at, request.job_id)
         self.record: dict[str, Any] = sessions.new_record(
             self.session_id,
@@ -141,21 +144,74 @@ class Run:
         self._launch_error: Exception | None = None
         self.spawned_at: float | None = None
         self._log_fd = -1  # output.log, written by the supervisor
+        self._gate_w = -1  # a held run's gate (see start(gated=True))
         self._report_r = -1  # the sandbox wrapper's report, read by the supervisor
 
     # --- the caller's side -----------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, *, gated: bool = False) -> None:
         """Start the child now, in the caller's thread, then supervise it in a thread.
 
         The child is spawned here rather than by the supervisor thread so that a job
         starts at its instant: a new thread may wait milliseconds for the GIL while the
         loop persists the schedule (SPEC §13 lateness budget).
+
+        `gated`: the child is started but held at its gate (scoot.sandbox.gate), its
+        start-up and sandbox already done, until `release()` at the instant; `cancel()`
+        gives it up before the goal ever runs.
         """
         try:
-            self._launch()
+            self._launch(gated)
         except Exception as e:  # a bug or an I/O error of ours: the thread records it
             self._launch_error = e
+        if gated and self._gate_w < 0:
+            self._drop()  # not held: the loop starts the job the ordinary way when due
+        elif self._gate_w < 0:
+            self._supervise_in_thread()
+
+    @property
+    def held(self) -> bool:
+        """Started and waiting at its gate."""
+        return self._gate_w >= 0
+
+    def release(self, *, scheduled_for: float | None, missed: int | None) -> None:
+        """Let a held run go: its goal starts now (one byte through the gate)."""
+        now = time.time()
+        self.request = replace(self.request, scheduled_for=scheduled_for, missed=missed)
+        self.started_at = now
+        self.record["started_at"] = iso_utc(now, ms=True)
+        if scheduled_for is not None:
+            self.record["scheduled_for"] = iso_utc(scheduled_for, ms=True)
+        with contextlib.suppress(OSError):
+            os.write(self._gate_w, gate.RELEASE)
+        os.close(self._gate_w)
+        self._gate_w = -1
+        self.spawned_at = now
+        self._supervise_in_thread()
+
+    def cancel(self) -> None:
+        """Give up a held run: the goal never runs, and no session remains of it."""
+        if self._gate_w >= 0:
+            os.close(self._gate_w)  # EOF at the gate: the child exits by itself
+            self._gate_w = -1
+        self._signal_group(signal.SIGKILL)
+        if self.proc is not None:
+            self.proc.wait()
+            if self.proc.stdout is not None:
+                self.proc.stdout.close()
+        self._drop()
+
+    def _drop(self) -> None:
+        """Forget a run whose goal never ran: no session folder, no lock, no events."""
+        if self._report_r >= 0:
+            os.close(self._report_r)
+            self._report_r = -1
+        shutil.rmtree(self.request.home.session_dir(self.session_id), ignore_errors=True)
+        if self.lock is not None:
+            self.lock.release()
+        self.done.set()
+
+    def _supervise_in_thread(self) -> None:
         self._thread = threading.Thread(
             target=self._supervise, name=f"run {self.session_id}", daemon=True
         )
@@ -212,7 +268,7 @@ class Run:
             if self.on_end is not None:
                 self.on_end(self)
 
-    def _launch(self) -> None:
+    def _launch(self, gated: bool = False) -> None:
         """Session folder, then the child; a refusal or a failed exec ends the run here."""
         req = self.request
         home = req.home
@@ -221,23 +277,32 @@ class Run:
         env = run_environment(req, self.session_id, scratch)
         argv = [*req.command, req.goal]
         cwd = req.workdir or str(scratch)
-        report_r = report_w = -1
+        report_r = report_w = gate_r = gate_w = -1
+        if gated:
+            gate_r, gate_w = os.pipe()
         if req.effective_mode == READONLY:
             from scoot.sandbox import launch
 
             report_r, report_w = os.pipe()
             try:
                 argv = launch.wrapper_argv(
-                    argv, scratch=scratch, best_effort=req.best_effort, report_fd=report_w
+                    argv, scratch=scratch, best_effort=req.best_effort, report_fd=report_w,
+                    gate_fd=gate_r if gated else None,
                 )
             except launch.Unsupported as e:
-                os.close(report_r)
-                os.close(report_w)
+                for fd in (report_r, report_w, gate_r, gate_w):
+                    if fd >= 0:
+                        os.close(fd)
+                if gated:
+                    return  # not held; refused when started the ordinary way
                 (folder / "output.log").touch(mode=FILE_MODE)
                 self._refuse(str(e), ())
                 return
             env = launch.confine_env(env, scratch)
             cwd = str(scratch)  # the wrapper confines writes to scratch; start there
+        elif gated:
+            argv = launch_gated(argv, gate_r)
+        passed = tuple(fd for fd in (report_w, gate_r) if fd >= 0)
         try:
             self.proc = subprocess.Popen(
                 argv,
@@ -246,11 +311,16 @@ class Run:
                 stderr=subprocess.STDOUT,
                 cwd=cwd,
                 env=env,
-                pass_fds=(report_w,) if report_w >= 0 else (),
+                pass_fds=passed,
                 start_new_session=not req.interactive,
                 process_group=0 if req.interactive else None,
             )
         except OSError as e:
+            if gated:
+                os.close(gate_w)
+                if report_r >= 0:
+                    os.close(report_r)
+                return  # not held; reported when started the ordinary way
             log_fd = self._open_log()
             os.write(log_fd, f"[scoot] cannot start {argv[0]}: {e.strerror or e}\n".encode())
             os.close(log_fd)
@@ -261,10 +331,13 @@ class Run:
             self._finish(None, duration=0.0)
             return
         finally:
-            if report_w >= 0:
-                os.close(report_w)  # the child holds its own copy
+            for fd in (report_w, gate_r):
+                if fd >= 0:
+                    os.close(fd)  # the child holds its own copy
         self._report_r = report_r
-        self.spawned_at = time.time()  # Popen returns once the child has exec'd
+        self._gate_w = gate_w
+        if not gated:
+            self.spawned_at = time.time()  # Popen returns once the child has exec'd
         self.spawned.set()
 
     def _open_log(self) -> int:
@@ -483,6 +556,12 @@ class Run:
             pass
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def launch_gated(argv: list[str], gate_fd: int) -> list[str]:
+    from scoot.sandbox import launch
+
+    return launch.gated_argv(argv, gate_fd)
 
 
 def _write_all(fd: int, data: bytes) -> None:

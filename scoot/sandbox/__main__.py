@@ -13,12 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from scoot.sandbox import gate
 from scoot.sandbox.layers import Outcome, Refused, apply_linux, one_line, write_report
 
 REFUSED = 126  # the goal did not run
 USAGE = (
     "usage: python -I -m scoot.sandbox --scratch DIR --report-fd N [--best-effort]"
-    " -- ARGV..."
+    " [--gate-fd N] -- ARGV..."
 )
 
 
@@ -32,6 +33,7 @@ class Options:
     report_fd: int
     best_effort: bool
     command: list[str]
+    gate_fd: int | None = None
 
 
 def parse_args(argv: Sequence[str]) -> Options:
@@ -43,6 +45,7 @@ def parse_args(argv: Sequence[str]) -> Options:
     opts, command = list(argv[:split]), list(argv[split + 1:])
     scratch: str | None = None
     report_fd: int | None = None
+    gate_fd: int | None = None
     best_effort = False
     i = 0
     while i < len(opts):
@@ -51,16 +54,20 @@ def parse_args(argv: Sequence[str]) -> Options:
             best_effort = True
             i += 1
             continue
-        if name not in ("--scratch", "--report-fd") or i + 1 >= len(opts):
+        if name not in ("--scratch", "--report-fd", "--gate-fd") or i + 1 >= len(opts):
             raise UsageError(f"unexpected argument {name!r}")
         value = opts[i + 1]
         if name == "--scratch":
             scratch = value
         else:
             try:
-                report_fd = int(value)
+                number = int(value)
             except ValueError:
-                raise UsageError(f"--report-fd needs a number, not {value!r}") from None
+                raise UsageError(f"{name} needs a number, not {value!r}") from None
+            if name == "--report-fd":
+                report_fd = number
+            else:
+                gate_fd = number
         i += 2
     if scratch is None or report_fd is None:
         raise UsageError("--scratch and --report-fd are required")
@@ -68,7 +75,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         raise UsageError("--report-fd must be 3 or more (0-2 belong to the goal)")
     if not command:
         raise UsageError("no command after '--'")
-    return Options(scratch, report_fd, best_effort, command)
+    return Options(scratch, report_fd, best_effort, command, gate_fd)
 
 
 def _exec(command: list[str], scratch: Path) -> int:
@@ -131,6 +138,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"scoot-sandbox: refused: report fd {opts.report_fd}: {exc.strerror}",
               file=sys.stderr)
         return REFUSED
+    # Confined and reported: wait for the instant (scoot.sandbox.gate), so the layers'
+    # set-up happens before it rather than making the goal late.
+    if opts.gate_fd is not None and not gate.wait(opts.gate_fd):
+        return gate.CANCELLED
     return _exec(command, scratch)
 
 

@@ -38,9 +38,14 @@ class Report:
 
 
 def wrapper_argv(
-    command: Sequence[str], *, scratch: Path, best_effort: bool, report_fd: int
+    command: Sequence[str], *, scratch: Path, best_effort: bool, report_fd: int,
+    gate_fd: int | None = None,
 ) -> list[str]:
-    """The argv that runs ``command`` confined to ``scratch`` through the wrapper."""
+    """The argv that runs ``command`` confined to ``scratch`` through the wrapper.
+
+    With ``gate_fd`` the confined wrapper waits at that gate before it execs (see
+    scoot.sandbox.gate).
+    """
     if not (sys.platform.startswith("linux") or sys.platform == "darwin"):
         raise Unsupported(f"no readonly sandbox on {sys.platform}")
     if not command:
@@ -49,7 +54,22 @@ def wrapper_argv(
             "--scratch", str(scratch), "--report-fd", str(report_fd)]
     if best_effort:
         argv.append("--best-effort")
+    if gate_fd is not None:
+        argv += ["--gate-fd", str(gate_fd)]
     return [*argv, "--", *command]
+
+
+def gated_argv(command: Sequence[str], gate_fd: int) -> list[str]:
+    """The argv that holds an unconfined ``command`` at the gate ``gate_fd``.
+
+    The same protocol as scoot.sandbox.gate, in /bin/sh: a small shell wakes and
+    execs in about half the time a Python interpreter needs (measured here: 0.75 ms
+    against 1.5 ms from the release to the goal's first instruction).
+    """
+    # Through /dev/fd: a POSIX shell's redirections take single-digit descriptors
+    # only. The goal inherits the read end of the gate, which by then carries nothing.
+    script = f'read -r go < /dev/fd/{gate_fd} && [ "$go" = 1 ] || exit 125; exec "$@"'
+    return ["/bin/sh", "-c", script, "scoot-gate", *command]
 
 
 def confine_env(env: Mapping[str, str], scratch: Path) -> dict[str, str]:
