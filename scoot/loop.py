@@ -263,7 +263,7 @@ class Scheduler:
             self.persist()
         return started
 
-    def arm(self, now: float) -> None:
+    def _arm(self, now: float) -> None:
         """Start the next due job's run ahead of its instant, held at its gate."""
         if not self._heap:
             return
@@ -390,7 +390,7 @@ class Scheduler:
                 if self.ticks and self.ticks_done >= self.ticks:
                     reason = "ticks"
                     break
-                self.arm(self._clock())
+                self._arm(self._clock())
                 # The time after the cycle, not its start: the cycle's own work (persisting,
                 # fsyncs) would otherwise be slept again and the next job start that late.
                 self._sleep(self._sleep_for(self._clock()))
@@ -440,7 +440,10 @@ class Scheduler:
                 os.read(fd, 4096)
         if spin and not ready:
             assert due is not None
-            while time.time() < due:
+            # Bounded by the monotonic clock too: a wall clock stepped back meanwhile
+            # must not turn this into a long busy loop.
+            end = time.monotonic() + 2 * SPIN_SEC
+            while time.time() < due and time.monotonic() < end:
                 pass
 
     def _handle_signals(self) -> str | None:
