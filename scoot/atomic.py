@@ -10,21 +10,26 @@ from typing import Any
 from scoot.home import FILE_MODE
 
 
+def write_all(fd: int, data: bytes) -> None:
+    """os.write until every byte is written (a write may take only part)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def write_atomic(
     path: Path, data: bytes | str, mode: int = FILE_MODE, *, sync: bool = True
 ) -> None:
     """Replace `path` with `data` so a reader sees the old or the new file, never a mix.
 
     `sync=False` skips the fsyncs: the rename alone already survives a crash of this
-    process (the page cache outlives it); call sync_file later for a power cut.
+    process (the page cache outlives it), not a power cut; for caches.
     """
     raw = data.encode() if isinstance(data, str) else data
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
     try:
-        view = memoryview(raw)
-        while view:
-            view = view[os.write(fd, view) :]
+        write_all(fd, raw)
         if sync:
             os.fsync(fd)
     except BaseException:
@@ -35,16 +40,6 @@ def write_atomic(
     os.replace(tmp, path)
     if sync:
         _sync_dir(path)
-
-
-def sync_file(path: Path) -> None:
-    """Make a file written with `sync=False` (and its rename) durable."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    _sync_dir(path)
 
 
 def _sync_dir(path: Path) -> None:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from scoot import __version__
+from scoot.atomic import write_atomic
 
 FORMAT = 1
 NAME = "config.cache"
@@ -112,21 +113,10 @@ def _write(cache: Path, key: tuple[Any, ...], loaded: Any) -> None:
         raw = marshal.dumps((key, _encode(loaded)))
     except ValueError:
         return  # a value marshal cannot hold: go without a cache
-    tmp = cache.with_name(f".{NAME}.{os.getpid()}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-        try:
-            view = memoryview(raw)
-            while view:
-                view = view[os.write(fd, view):]
-        finally:
-            os.close(fd)
-        os.replace(tmp, cache)
+        write_atomic(cache, raw, sync=False)  # a cache: losing it costs one parse
     except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        pass
 
 
 # --- plain values <-> the config's objects --------------------------------------------

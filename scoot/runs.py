@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from scoot import sessions
+from scoot.atomic import write_all
 from scoot.audit import AuditLog
 from scoot.config import Config, Job
 from scoot.home import FILE_MODE, RuntimeHome
@@ -471,7 +472,7 @@ class Run:
                                 tee = None  # the reader left; keep recording
                         if kept < cap:
                             part = chunk[: cap - kept]
-                            _write_all(log_fd, part)
+                            write_all(log_fd, part)
                             kept += len(part)
                             overflow = len(part) < len(chunk)
                         else:
@@ -479,7 +480,7 @@ class Run:
                         if overflow and not truncated:
                             truncated = True
                             marker = f"\n[scoot] output truncated at {cap} bytes\n"
-                            _write_all(log_fd, marker.encode())
+                            write_all(log_fd, marker.encode())
             proc.wait()
             if report_r >= 0 and report is None:
                 # The wrapper ended without closing its report (it cannot have run the
@@ -562,12 +563,6 @@ def launch_gated(argv: list[str], gate_fd: int) -> list[str]:
     from scoot.sandbox import launch
 
     return launch.gated_argv(argv, gate_fd)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
 
 
 def wait_in_foreground(run: Run, *, poll: float = 0.1) -> int | None:
